@@ -1,0 +1,515 @@
+//! [`SessionCodec`]: the encode/decode pipeline and the expiry policy.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use time::{Duration, OffsetDateTime};
+
+use crate::cookie::{Attributes, SameSite, values_named};
+use crate::error::{ConfigError, DecodeError, EncodeError, Expiry, Malformed};
+use crate::format::{self, Frame, HEADER_LEN, MAX_LEN, Signer, TAG_LEN, Times};
+use crate::key::{KeyId, Keyring};
+use crate::session::Session;
+
+/// Default `max_age`: 14 days after the cookie was last issued.
+pub const DEFAULT_MAX_AGE: Duration = Duration::days(14);
+
+/// How far in the future a cookie's `issued_at` may be (servers' clocks
+/// differ): 60 seconds.
+pub const MAX_CLOCK_SKEW: Duration = Duration::seconds(60);
+
+/// The largest `name=value` a browser is required to store, and the default
+/// size limit: 4096 bytes.
+pub const MAX_COOKIE_SIZE: usize = 4096;
+
+/// Turns [`Session`]s into signed cookie values and back, and reads and
+/// writes the `Cookie` and `Set-Cookie` headers.
+///
+/// Build one per application with [`SessionCodec::builder`] and share it:
+/// it is `Send + Sync`, and cloning it is a reference-count increment.
+///
+/// ```
+/// use cookie_session::{Key, Keyring, Session, SessionCodec};
+///
+/// let codec = SessionCodec::builder("__session", Keyring::new(Key::generate()))
+///     .max_age(time::Duration::days(14))
+///     .build()?;
+///
+/// // Request 1: no cookie yet.
+/// let mut session = codec.read(None);
+/// session.set("user_id", 42)?;
+/// let set_cookie = codec.save(&session)?.expect("dirty sessions are saved");
+/// assert!(set_cookie.starts_with("__session="));
+///
+/// // Request 2: the browser sends the cookie back.
+/// let cookie = set_cookie.split(';').next().unwrap();
+/// let session = codec.read(Some(cookie));
+/// assert_eq!(session.get::<u64>("user_id")?, Some(42));
+/// assert_eq!(codec.save(&session)?, None); // unchanged: no Set-Cookie
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionCodec {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    attrs: Attributes,
+    max_age: u64,
+    max_lifetime: Option<u64>,
+    max_size: usize,
+    /// `signers[0]` belongs to the primary key.
+    signers: Vec<(KeyId, Signer)>,
+    by_id: HashMap<u32, usize, BuildHasherDefault<IdHasher>>,
+}
+
+/// Key ids are HMAC outputs, uniformly distributed and chosen by no one, so
+/// the id itself is a good hash. Attackers choose only the ids they look
+/// up, which cannot degrade the table.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n);
+    }
+}
+
+/// Configures a [`SessionCodec`]; made by [`SessionCodec::builder`].
+///
+/// Defaults: `max_age` 14 days ([`DEFAULT_MAX_AGE`]), no `max_lifetime`,
+/// size limit 4096, and the cookie attributes `Path=/; HttpOnly;
+/// SameSite=Lax; Secure` with `Max-Age` set to the time left until the
+/// signed expiry.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SessionCodecBuilder {
+    attrs: Attributes,
+    keyring: Keyring,
+    max_age: Duration,
+    max_lifetime: Option<Duration>,
+    max_size: usize,
+    context: Vec<u8>,
+}
+
+impl SessionCodecBuilder {
+    /// How long a cookie stays valid after it was last issued (every save
+    /// re-issues it). Must be at least one second.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// An absolute limit counted from the session's creation, which every
+    /// re-issue carries forward: however often the session is saved, it
+    /// ends this long after it began (or after its last
+    /// [`regenerate_id`](Session::regenerate_id)). Off by default.
+    pub fn max_lifetime(mut self, max_lifetime: Duration) -> Self {
+        self.max_lifetime = Some(max_lifetime);
+        self
+    }
+
+    /// An application label signed into every cookie but not sent, so
+    /// cookies of two applications that share a key and a cookie name never
+    /// verify in each other. Empty by default.
+    pub fn context(mut self, context: impl AsRef<[u8]>) -> Self {
+        self.context = context.as_ref().to_vec();
+        self
+    }
+
+    /// The `Domain` attribute; none by default (host-only cookie).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.attrs.domain = Some(domain.into());
+        self
+    }
+
+    /// The `Path` attribute; `/` by default.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.attrs.path = path.into();
+        self
+    }
+
+    /// The `SameSite` attribute; `Some(SameSite::Lax)` by default, `None`
+    /// omits it.
+    pub fn same_site(mut self, same_site: impl Into<Option<SameSite>>) -> Self {
+        self.attrs.same_site = same_site.into();
+        self
+    }
+
+    /// The `Secure` attribute; on by default. Browsers accept `Secure`
+    /// cookies from `http://localhost` too.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.attrs.secure = secure;
+        self
+    }
+
+    /// The `HttpOnly` attribute; on by default.
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.attrs.http_only = http_only;
+        self
+    }
+
+    /// The `Partitioned` attribute (CHIPS); off by default. Needs `Secure`.
+    pub fn partitioned(mut self, partitioned: bool) -> Self {
+        self.attrs.partitioned = partitioned;
+        self
+    }
+
+    /// Whether the `Set-Cookie` carries `Max-Age` (the time left until the
+    /// signed expiry). On by default; off makes a browser-session cookie,
+    /// dropped when the browser closes, which the server still refuses after
+    /// `max_age`.
+    pub fn persistent(mut self, persistent: bool) -> Self {
+        self.attrs.persistent = persistent;
+        self
+    }
+
+    /// The largest `name=value` the codec writes or reads, in bytes; at most
+    /// (and by default) 4096, the size browsers are required to store.
+    pub fn max_size(mut self, max_size: usize) -> Self {
+        self.max_size = max_size;
+        self
+    }
+
+    /// Checks the configuration and prepares the keys.
+    pub fn build(self) -> Result<SessionCodec, ConfigError> {
+        self.attrs.validate()?;
+        let secs = |d: Duration, what| match d.whole_seconds() {
+            s if s >= 1 => Ok(s as u64),
+            _ => Err(ConfigError::InvalidDuration(what)),
+        };
+        let max_age = secs(self.max_age, "max_age")?;
+        let max_lifetime = self
+            .max_lifetime
+            .map(|d| secs(d, "max_lifetime"))
+            .transpose()?;
+        if self.max_size > MAX_COOKIE_SIZE || self.max_size <= self.attrs.name.len() + 1 {
+            return Err(ConfigError::InvalidSizeLimit);
+        }
+        let signers: Vec<_> = self
+            .keyring
+            .keys()
+            .iter()
+            .map(|k| (k.id(), Signer::new(k, self.attrs.name.as_bytes(), &self.context)))
+            .collect();
+        let by_id = signers
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (u32::from_be_bytes(id.0), i))
+            .collect();
+        Ok(SessionCodec {
+            inner: Arc::new(Inner {
+                attrs: self.attrs,
+                max_age,
+                max_lifetime,
+                max_size: self.max_size,
+                signers,
+                by_id,
+            }),
+        })
+    }
+}
+
+/// A verified cookie: the session and what the cookie said about itself.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The session; [dirty](Session::is_dirty) if it arrived with flash or
+    /// was signed by a fallback key.
+    pub session: Session,
+    /// The key that signed the cookie.
+    pub key_id: KeyId,
+    /// Whether that key is a fallback: the cookie should be re-issued with
+    /// the primary key (saving the session does so).
+    pub needs_reissue: bool,
+    /// When the cookie was issued, in Unix seconds.
+    pub issued_at: u64,
+    /// When the cookie expires, in Unix seconds (as signed; the codec's
+    /// current `max_age` and `max_lifetime` may end it sooner).
+    pub expires_at: u64,
+    /// When the session was created, in Unix seconds.
+    pub created_at: u64,
+}
+
+impl SessionCodec {
+    /// Starts configuring a codec for the cookie `name`, signing with the
+    /// keyring's primary key and verifying with all of its keys.
+    pub fn builder(name: impl Into<String>, keyring: Keyring) -> SessionCodecBuilder {
+        SessionCodecBuilder {
+            attrs: Attributes {
+                name: name.into(),
+                ..Attributes::default()
+            },
+            keyring,
+            max_age: DEFAULT_MAX_AGE,
+            max_lifetime: None,
+            max_size: MAX_COOKIE_SIZE,
+            context: Vec::new(),
+        }
+    }
+
+    /// The cookie name.
+    pub fn name(&self) -> &str {
+        &self.inner.attrs.name
+    }
+
+    /// The id of the key that signs.
+    pub fn primary_key_id(&self) -> KeyId {
+        self.inner.signers[0].0
+    }
+
+    /// Encodes `session` as a cookie value, now.
+    pub fn encode(&self, session: &Session) -> Result<String, EncodeError> {
+        self.encode_at(session, OffsetDateTime::now_utc())
+    }
+
+    /// Encodes `session` as a cookie value issued at `now`.
+    ///
+    /// Fails with [`EncodeError::TooLarge`] if `name=value` would exceed the
+    /// size limit, [`EncodeError::Destroyed`] for a destroyed session, and
+    /// [`EncodeError::ClockBeforeEpoch`] if `now` is before 1970.
+    pub fn encode_at(&self, session: &Session, now: OffsetDateTime) -> Result<String, EncodeError> {
+        let mut out = String::new();
+        self.encode_into_at(session, now, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`encode_at`](Self::encode_at), appending the value to `out`
+    /// instead of allocating: with a reused buffer, encoding allocates
+    /// nothing. Returns the signed expiry (Unix seconds).
+    pub fn encode_into_at(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+        out: &mut String,
+    ) -> Result<u64, EncodeError> {
+        let inner = &*self.inner;
+        if session.is_destroyed() {
+            return Err(EncodeError::Destroyed);
+        }
+        let issued_at =
+            u64::try_from(now.unix_timestamp()).map_err(|_| EncodeError::ClockBeforeEpoch)?;
+        let created_at = session.created_at().map_or(issued_at, |c| c.min(issued_at));
+        let mut expires_at = issued_at.saturating_add(inner.max_age);
+        if let Some(l) = inner.max_lifetime {
+            expires_at = expires_at.min(created_at.saturating_add(l));
+        }
+        let (values, flash) = session.outgoing();
+        let payload_len = format::payload_len(session.id(), values, flash);
+        let bin_len = HEADER_LEN + payload_len + TAG_LEN;
+        let text_len = (bin_len * 4).div_ceil(3);
+        let size = inner.attrs.name.len() + 1 + text_len;
+        if size > inner.max_size {
+            return Err(EncodeError::TooLarge {
+                size,
+                limit: inner.max_size,
+            });
+        }
+        let mut buf = [0u8; MAX_LEN];
+        let (key_id, signer) = &inner.signers[0];
+        let times = Times {
+            issued_at,
+            expires_at,
+            created_at,
+        };
+        format::write_header(&mut buf, *key_id, times);
+        format::write_payload(&mut buf[HEADER_LEN..], session.id(), values, flash);
+        let body_len = HEADER_LEN + payload_len;
+        let tag = signer.tag(&buf[..body_len]);
+        buf[body_len..bin_len].copy_from_slice(&tag);
+        out.reserve(text_len);
+        URL_SAFE_NO_PAD.encode_string(&buf[..bin_len], out);
+        Ok(expires_at)
+    }
+
+    /// Decodes a cookie value, now.
+    pub fn decode(&self, value: &str) -> Result<Session, DecodeError> {
+        self.decode_at(value, OffsetDateTime::now_utc())
+    }
+
+    /// Decodes a cookie value as of `now`.
+    ///
+    /// Checks, in this order: size, base64, version, key id, tag, times,
+    /// payload. Nothing but lengths, the version and the key id is read
+    /// before the tag has verified.
+    pub fn decode_at(&self, value: &str, now: OffsetDateTime) -> Result<Session, DecodeError> {
+        self.verify_at(value, now).map(|v| v.session)
+    }
+
+    /// Like [`decode_at`](Self::decode_at), returning what the cookie said
+    /// about itself too: key id and times.
+    pub fn verify_at(&self, value: &str, now: OffsetDateTime) -> Result<Verified, DecodeError> {
+        let inner = &*self.inner;
+        let size = inner.attrs.name.len() + 1 + value.len();
+        if size > inner.max_size {
+            return Err(DecodeError::TooLarge {
+                size,
+                limit: inner.max_size,
+            });
+        }
+        let mut buf = [0u8; MAX_LEN];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(value, &mut buf)
+            .map_err(|_| DecodeError::Malformed(Malformed::Base64))?;
+        let frame = Frame::split(&buf[..n])?;
+        let index = *inner
+            .by_id
+            .get(&u32::from_be_bytes(frame.key_id.0))
+            .ok_or(DecodeError::UnknownKey)?;
+        let (key_id, signer) = &inner.signers[index];
+        if !signer.verify(frame.body, frame.tag) {
+            return Err(DecodeError::BadSignature);
+        }
+        let t = frame.times();
+        self.check_times(t, now)?;
+        let p = format::parse_payload(frame.payload())?;
+        let mut session = Session::decoded(p.id, p.values, p.flash, t.created_at);
+        if index != 0 {
+            session.mark_dirty();
+        }
+        Ok(Verified {
+            session,
+            key_id: *key_id,
+            needs_reissue: index != 0,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            created_at: t.created_at,
+        })
+    }
+
+    fn check_times(&self, t: Times, now: OffsetDateTime) -> Result<(), DecodeError> {
+        let inner = &*self.inner;
+        // i128 holds every sum below without overflow.
+        let now = i128::from(now.unix_timestamp());
+        let (iat, exp, created) = (
+            i128::from(t.issued_at),
+            i128::from(t.expires_at),
+            i128::from(t.created_at),
+        );
+        if created > iat {
+            return Err(DecodeError::Malformed(Malformed::Times));
+        }
+        if iat > now + i128::from(MAX_CLOCK_SKEW.whole_seconds()) {
+            return Err(DecodeError::Expired(Expiry::IssuedInFuture));
+        }
+        if now >= exp {
+            return Err(DecodeError::Expired(Expiry::ExpiresAt));
+        }
+        if now >= iat + i128::from(inner.max_age) {
+            return Err(DecodeError::Expired(Expiry::MaxAge));
+        }
+        if let Some(l) = inner.max_lifetime {
+            if now >= created + i128::from(l) {
+                return Err(DecodeError::Expired(Expiry::MaxLifetime));
+            }
+        }
+        Ok(())
+    }
+
+    /// The session from a `Cookie` header, now; see [`read_at`](Self::read_at).
+    pub fn read(&self, cookie_header: Option<&str>) -> Session {
+        self.read_at(cookie_header, OffsetDateTime::now_utc())
+    }
+
+    /// The session from a `Cookie` header as of `now`: the first cookie of
+    /// the codec's name that decodes, or a fresh session (not dirty) if none
+    /// does. Use [`try_read_at`](Self::try_read_at) to learn why a cookie
+    /// was refused.
+    pub fn read_at(&self, cookie_header: Option<&str>, now: OffsetDateTime) -> Session {
+        match self.try_read_at(cookie_header, now) {
+            Ok(Some(s)) => s,
+            _ => Session::new(),
+        }
+    }
+
+    /// Like [`read_at`](Self::read_at), but says what happened:
+    /// `Ok(None)` when the header holds no cookie of the codec's name,
+    /// `Err` with the first cookie's error when none of them decodes.
+    ///
+    /// At most 16 cookies of the name are tried (each costs one HMAC); the
+    /// first that decodes wins.
+    pub fn try_read_at(
+        &self,
+        cookie_header: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, DecodeError> {
+        let Some(header) = cookie_header else {
+            return Ok(None);
+        };
+        let mut first_error = None;
+        for value in values_named(header, self.name()) {
+            match self.decode_at(&value, now) {
+                Ok(s) => return Ok(Some(s)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(None), Err)
+    }
+
+    /// The `Set-Cookie` header value for `session` after a request, now; see
+    /// [`save_at`](Self::save_at).
+    pub fn save(&self, session: &Session) -> Result<Option<String>, EncodeError> {
+        self.save_at(session, OffsetDateTime::now_utc())
+    }
+
+    /// The `Set-Cookie` header value for `session` after a request:
+    ///
+    /// - destroyed: a header that deletes the cookie (empty value,
+    ///   `Max-Age=0`, `Expires` at the Unix epoch);
+    /// - dirty: the new cookie, issued at `now`;
+    /// - otherwise `None`: send no header.
+    ///
+    /// A cookie cannot revoke an older copy of itself: if
+    /// [`session.delete_id()`](Session::delete_id) is set, that id's
+    /// cookies still verify until they expire. Deny-list it if that
+    /// matters to you.
+    pub fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<String>, EncodeError> {
+        if session.is_destroyed() {
+            return Ok(Some(self.inner.attrs.removal()));
+        }
+        if !session.is_dirty() {
+            return Ok(None);
+        }
+        let mut value = String::new();
+        let expires_at = self.encode_into_at(session, now, &mut value)?;
+        let left = i128::from(expires_at) - i128::from(now.unix_timestamp());
+        let left = Duration::seconds(i64::try_from(left).unwrap_or(i64::MAX));
+        Ok(Some(self.inner.attrs.set_cookie(&value, left)))
+    }
+
+    /// The `Set-Cookie` header value that deletes the session cookie.
+    pub fn removal(&self) -> String {
+        self.inner.attrs.removal()
+    }
+}
+
+impl fmt::Debug for SessionCodec {
+    /// Shows the configuration and the key ids, never key material.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("SessionCodec")
+            .field("attributes", &inner.attrs)
+            .field("max_age", &inner.max_age)
+            .field("max_lifetime", &inner.max_lifetime)
+            .field("max_size", &inner.max_size)
+            .field(
+                "key_ids",
+                &inner.signers.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}

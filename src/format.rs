@@ -1,0 +1,232 @@
+//! Wire format v1: the byte layout of the signed value, the MAC input, and
+//! strict parsing. `docs/FORMAT.md` is the normative description.
+//!
+//! ```text
+//! offset  size  field
+//! 0       1     version     0x01
+//! 1       4     key id
+//! 5       8     issued_at   u64 big-endian, Unix seconds
+//! 13      8     expires_at  u64 big-endian, Unix seconds
+//! 21      8     created_at  u64 big-endian, Unix seconds
+//! 29      n     payload     CBOR [id, values, flash]
+//! 29+n    32    tag         HMAC-SHA256
+//! ```
+
+use std::sync::Arc;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::cbor::{self, MAX_NESTING, Reader};
+use crate::error::{DecodeError, Malformed, PayloadError};
+use crate::key::{Key, KeyId};
+use crate::session::ValueMap;
+use crate::value::{Shared, Value};
+
+/// The format version this build reads and writes.
+pub const VERSION: u8 = 1;
+
+/// Bytes before the payload: version, key id, three times.
+pub(crate) const HEADER_LEN: usize = 1 + 4 + 8 * 3;
+/// Bytes of the HMAC-SHA256 tag.
+pub(crate) const TAG_LEN: usize = 32;
+/// The smallest payload: `[ "", {}, {} ]`.
+const MIN_PAYLOAD_LEN: usize = 4;
+/// The smallest binary value.
+pub(crate) const MIN_LEN: usize = HEADER_LEN + MIN_PAYLOAD_LEN + TAG_LEN;
+/// The largest binary value: 4096 base64 characters.
+pub(crate) const MAX_LEN: usize = 4096 / 4 * 3;
+
+/// First piece of the MAC input: names the format, so a tag made for
+/// anything else never verifies here.
+pub(crate) const DOMAIN_LABEL: &[u8] = b"cookie-session/v1";
+
+/// The three signed times, in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Times {
+    pub issued_at: u64,
+    pub expires_at: u64,
+    pub created_at: u64,
+}
+
+/// A keyed HMAC state that has already absorbed everything before the body:
+/// the piece count, the domain label, the cookie name and the context.
+#[derive(Clone)]
+pub(crate) struct Signer {
+    mac: Hmac<Sha256>,
+}
+
+impl Signer {
+    pub(crate) fn new(key: &Key, cookie_name: &[u8], context: &[u8]) -> Signer {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.mac_key())
+            .expect("HMAC accepts keys of any length");
+        mac.update(&4u64.to_le_bytes());
+        for piece in [DOMAIN_LABEL, cookie_name, context] {
+            mac.update(&(piece.len() as u64).to_le_bytes());
+            mac.update(piece);
+        }
+        Signer { mac }
+    }
+
+    fn with_body(&self, body: &[u8]) -> Hmac<Sha256> {
+        let mut mac = self.mac.clone();
+        mac.update(&(body.len() as u64).to_le_bytes());
+        mac.update(body);
+        mac
+    }
+
+    /// The tag of `body` (every byte before the tag).
+    pub(crate) fn tag(&self, body: &[u8]) -> [u8; TAG_LEN] {
+        self.with_body(body).finalize().into_bytes().into()
+    }
+
+    /// Checks `tag` against `body` in constant time.
+    pub(crate) fn verify(&self, body: &[u8], tag: &[u8]) -> bool {
+        tag.len() == TAG_LEN && self.with_body(body).verify_slice(tag).is_ok()
+    }
+}
+
+/// A binary value split by length alone, before any verification.
+pub(crate) struct Frame<'a> {
+    pub key_id: KeyId,
+    /// Every byte before the tag: what the tag covers.
+    pub body: &'a [u8],
+    pub tag: &'a [u8],
+}
+
+impl<'a> Frame<'a> {
+    /// Looks only at the length, the version byte and the key id.
+    pub(crate) fn split(bin: &'a [u8]) -> Result<Frame<'a>, DecodeError> {
+        match bin.first() {
+            None => return Err(DecodeError::Malformed(Malformed::TooShort)),
+            Some(&VERSION) => {}
+            Some(&v) => return Err(DecodeError::UnsupportedVersion(v)),
+        }
+        if bin.len() < MIN_LEN {
+            return Err(DecodeError::Malformed(Malformed::TooShort));
+        }
+        let (body, tag) = bin.split_at(bin.len() - TAG_LEN);
+        Ok(Frame {
+            key_id: KeyId([body[1], body[2], body[3], body[4]]),
+            body,
+            tag,
+        })
+    }
+
+    /// The signed times; call only once the tag has verified.
+    pub(crate) fn times(&self) -> Times {
+        let at = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&self.body[i..i + 8]);
+            u64::from_be_bytes(b)
+        };
+        Times {
+            issued_at: at(5),
+            expires_at: at(13),
+            created_at: at(21),
+        }
+    }
+
+    /// The CBOR payload; call only once the tag has verified.
+    pub(crate) fn payload(&self) -> &'a [u8] {
+        &self.body[HEADER_LEN..]
+    }
+}
+
+/// Writes the header into `out[..HEADER_LEN]`.
+pub(crate) fn write_header(out: &mut [u8], key_id: KeyId, t: Times) {
+    out[0] = VERSION;
+    out[1..5].copy_from_slice(&key_id.0);
+    out[5..13].copy_from_slice(&t.issued_at.to_be_bytes());
+    out[13..21].copy_from_slice(&t.expires_at.to_be_bytes());
+    out[21..29].copy_from_slice(&t.created_at.to_be_bytes());
+}
+
+/// A decoded payload.
+pub(crate) struct Payload {
+    pub id: String,
+    pub values: ValueMap,
+    pub flash: ValueMap,
+}
+
+/// Parses a verified payload in one pass. The keys and values of the result
+/// point into one shared copy of the payload: one allocation for all of
+/// them.
+pub(crate) fn parse_payload(bytes: &[u8]) -> Result<Payload, PayloadError> {
+    let shared: Arc<[u8]> = Arc::from(bytes);
+    let mut r = Reader::new(&shared);
+    if r.head()? != (cbor::ARRAY, 3) {
+        return Err(PayloadError::Shape);
+    }
+    let (s, e) = r.text()?;
+    let id = std::str::from_utf8(&shared[s as usize..e as usize])
+        .map_err(|_| PayloadError::InvalidUtf8)?
+        .to_owned();
+    let values = read_map(&mut r, &shared)?;
+    let flash = read_map(&mut r, &shared)?;
+    if !r.at_end() {
+        return Err(PayloadError::TrailingBytes);
+    }
+    Ok(Payload { id, values, flash })
+}
+
+/// Reads one top-level map: text keys, unique, values nested at most
+/// [`MAX_NESTING`] deep.
+fn read_map(r: &mut Reader<'_>, shared: &Arc<[u8]>) -> Result<ValueMap, PayloadError> {
+    let (major, n) = r.head()?;
+    if major != cbor::MAP {
+        return Err(PayloadError::Shape);
+    }
+    let n = r.count(n, 2)?;
+    let mut keys = cbor::Keys::new(n);
+    let mut map = ValueMap::with_capacity(n);
+    for _ in 0..n {
+        let start = r.pos();
+        let (major, len) = r.head()?;
+        if major != cbor::TEXT {
+            return Err(PayloadError::BadKeyType);
+        }
+        r.body(major, len, 0)?;
+        let key = (start as u32, r.pos() as u32);
+        keys.push(key);
+        let text = (start as u32 + cbor::head_len(len) as u32, key.1);
+        let value = r.item(MAX_NESTING)?;
+        map.push_unique(
+            Shared::new(shared.clone(), text),
+            Value(Shared::new(shared.clone(), value)),
+        );
+    }
+    keys.check_unique(shared)?;
+    Ok(map)
+}
+
+/// Length of the payload [`write_payload`] writes.
+pub(crate) fn payload_len(id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
+    let text = |s: &[u8]| cbor::head_len(s.len() as u64) + s.len();
+    let map = |m: &ValueMap| {
+        cbor::head_len(m.len() as u64)
+            + m.raw_entries().map(|(k, v)| text(k) + v.len()).sum::<usize>()
+    };
+    1 + text(id.as_bytes()) + map(values) + map(flash)
+}
+
+/// Writes the payload `[id, values, flash]` into `out`, which must hold
+/// [`payload_len`] bytes; returns the number written.
+pub(crate) fn write_payload(out: &mut [u8], id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
+    let mut n = cbor::write_head(out, cbor::ARRAY, 3);
+    let put_text = |out: &mut [u8], n: &mut usize, s: &[u8]| {
+        *n += cbor::write_head(&mut out[*n..], cbor::TEXT, s.len() as u64);
+        out[*n..*n + s.len()].copy_from_slice(s);
+        *n += s.len();
+    };
+    put_text(out, &mut n, id.as_bytes());
+    for m in [values, flash] {
+        n += cbor::write_head(&mut out[n..], cbor::MAP, m.len() as u64);
+        for (k, v) in m.raw_entries() {
+            put_text(out, &mut n, k);
+            out[n..n + v.len()].copy_from_slice(v);
+            n += v.len();
+        }
+    }
+    n
+}

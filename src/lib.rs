@@ -1,0 +1,84 @@
+//! Stateless web sessions kept entirely in one signed cookie.
+//!
+//! - [`Session`]: typed values, request-scoped flash, dirty tracking,
+//!   destroy and id regeneration, with the behaviour of the Remix 3
+//!   `Session` class.
+//! - [`SessionCodec`]: turns a session into a cookie value and back. The
+//!   value is a CBOR payload with its id, values and flash, the times that
+//!   bound its validity, and an HMAC-SHA256 tag over all of it and the cookie
+//!   name, in unpadded base64url. It reads the `Cookie` header and writes the
+//!   `Set-Cookie` header too, so it works with any framework that hands you
+//!   the one and sends the other.
+//! - [`Key`] and [`Keyring`]: keys derived from secrets with HKDF, each named
+//!   in the cookie by a [`KeyId`], with rotation: the primary key signs,
+//!   fallback keys still verify, and cookies they signed are re-issued.
+//!
+//! **Signed is not encrypted**: the client can read everything in the
+//! session (it cannot change it). Keep secrets out of it.
+//!
+//! ```
+//! use cookie_session::{Key, Keyring, SessionCodec};
+//!
+//! // A secret of 32+ random bytes, e.g. from `Key::generate_secret()`, kept
+//! // in your secret store and handed to the process in the environment.
+//! let secret = std::env::var("SESSION_SECRET")
+//!     .unwrap_or_else(|_| "xG4Yt0oW3H1vD9nC6bR2aQ8zL5mK7jP0sE4uF1iT3yN".into());
+//! let key = Key::from_secret(secret.as_bytes())?;
+//! let codec = SessionCodec::builder("__Host-session", Keyring::new(key)).build()?;
+//!
+//! // In a request handler:
+//! let cookie_header: Option<&str> = None; // from the request
+//! let mut session = codec.read(cookie_header);
+//! let visits: u32 = session.get("visits")?.unwrap_or(0);
+//! session.set("visits", visits + 1)?;
+//! if let Some(set_cookie) = codec.save(&session)? {
+//!     // add `Set-Cookie: {set_cookie}` to the response
+//!     assert!(set_cookie.starts_with("__Host-session="));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The signed value is readable by anyone who has it:
+//!
+//! ```
+//! use base64::Engine as _;
+//! use cookie_session::{Key, Keyring, Session, SessionCodec};
+//!
+//! let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+//! let mut session = Session::new();
+//! session.set("email", "alice@example.com")?;
+//! let value = codec.encode(&session)?;
+//!
+//! // No key needed to read it:
+//! let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&value)?;
+//! assert!(bytes.windows(17).any(|w| w == b"alice@example.com"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The wire format is specified in `docs/FORMAT.md`, with test vectors in
+//! `tests/vectors/`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod cbor;
+mod codec;
+mod cookie;
+mod error;
+mod format;
+mod key;
+mod session;
+mod value;
+
+pub use cbor::MAX_NESTING;
+pub use codec::{
+    DEFAULT_MAX_AGE, MAX_CLOCK_SKEW, MAX_COOKIE_SIZE, SessionCodec, SessionCodecBuilder, Verified,
+};
+pub use cookie::SameSite;
+pub use error::{
+    ConfigError, DecodeError, EncodeError, Expiry, KeyError, Malformed, PayloadError, SessionError,
+};
+pub use format::VERSION;
+pub use key::{Key, KeyId, Keyring, MIN_SECRET_LEN};
+pub use session::{Session, SessionData, ValueMap, generate_id};
+pub use value::Value;

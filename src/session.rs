@@ -1,0 +1,498 @@
+//! The [`Session`] model: values, request-scoped flash, dirty tracking,
+//! destroy and id regeneration. No crypto, no I/O.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::SessionError;
+use crate::value::{Shared, Value};
+
+/// An insertion-ordered map from text keys to [`Value`]s.
+///
+/// Setting an existing key keeps its position; removing a key and setting it
+/// again moves it to the end. Equality ignores order.
+///
+/// ```
+/// use cookie_session::{Value, ValueMap};
+///
+/// let mut m = ValueMap::new();
+/// m.insert("b", Value::from_serialize(&1)?);
+/// m.insert("a", Value::from_serialize(&2)?);
+/// m.insert("b", Value::from_serialize(&3)?);
+/// assert_eq!(m.keys().collect::<Vec<_>>(), ["b", "a"]);
+/// assert_eq!(m.get("b").unwrap().deserialize::<u8>()?, 3);
+/// # Ok::<(), cookie_session::SessionError>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ValueMap {
+    entries: Vec<(Shared, Value)>,
+}
+
+/// The key of an entry; the bytes are UTF-8 by construction (checked by the
+/// decoder or copied from a `String`).
+fn key_str(k: &Shared) -> &str {
+    std::str::from_utf8(k.as_bytes()).unwrap_or_default()
+}
+
+impl ValueMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        ValueMap::default()
+    }
+
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        ValueMap {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// Appends an entry whose key is known to be new.
+    pub(crate) fn push_unique(&mut self, key: Shared, value: Value) {
+        self.entries.push((key, value));
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|(k, _)| k.as_bytes() == key.as_bytes())
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value stored under `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.position(key).map(|i| &self.entries[i].1)
+    }
+
+    /// Whether `key` is present (a stored `null` counts).
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// Stores `value` under `key`, returning the value it replaces.
+    pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
+        let key = key.into();
+        match self.position(&key) {
+            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            None => {
+                self.entries.push((Shared::from_vec(key.into_bytes()), value));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.position(key).map(|i| self.entries.remove(i).1)
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
+        self.entries.iter().map(|(k, v)| (key_str(k), v))
+    }
+
+    /// The keys in order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.entries.iter().map(|(k, _)| key_str(k))
+    }
+
+    pub(crate) fn raw_entries(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
+        self.entries
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_cbor()))
+    }
+}
+
+impl PartialEq for ValueMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl Eq for ValueMap {}
+
+impl fmt::Debug for ValueMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: Into<String>> FromIterator<(K, Value)> for ValueMap {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+        let mut m = ValueMap::new();
+        for (k, v) in iter {
+            m.insert(k, v);
+        }
+        m
+    }
+}
+
+impl<K: Into<String>> Extend<(K, Value)> for ValueMap {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+/// What a session carries from one request to the next: its values and the
+/// flash messages meant for the next request.
+///
+/// This is what [`Session::data`] returns and [`Session::from_data`] takes;
+/// it is also what the cookie's payload holds, next to the id.
+///
+/// ```
+/// use cookie_session::Session;
+///
+/// let mut s = Session::with_id("abc");
+/// s.set("user", "alice")?;
+/// s.flash("notice", "Welcome back")?;
+/// let next = Session::from_data(s.id(), s.data());
+/// assert_eq!(next.get::<String>("notice")?.as_deref(), Some("Welcome back"));
+/// assert!(next.is_dirty()); // the flash must be dropped from the next cookie
+/// # Ok::<(), cookie_session::SessionError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionData {
+    /// Regular values.
+    pub values: ValueMap,
+    /// Flash values: in [`Session::data`], those set during this request for
+    /// the next one; in [`Session::from_data`], those that arrived for this
+    /// request.
+    pub flash: ValueMap,
+}
+
+/// A web session: typed values, request-scoped flash messages, dirty
+/// tracking, destroy and id regeneration.
+///
+/// The behaviour is that of the Remix 3 `Session` class:
+///
+/// - [`flash`](Session::flash) stores a value for the **next** request only:
+///   it is invisible to [`get`](Session::get) now, readable all through the
+///   next request, and gone from the cookie after that, read or not.
+/// - Every change marks the session [dirty](Session::is_dirty); a session
+///   that is not dirty needs no `Set-Cookie`.
+/// - After [`destroy`](Session::destroy), reads see an empty session and
+///   changes fail with [`SessionError::Destroyed`].
+///
+/// ```
+/// use cookie_session::Session;
+///
+/// let mut s = Session::new();
+/// assert!(!s.is_dirty());
+/// s.set("count", 1)?;
+/// s.flash("notice", "Saved")?;
+/// assert_eq!(s.get::<u32>("count")?, Some(1));
+/// assert_eq!(s.get::<String>("notice")?, None); // visible next request
+/// assert!(s.is_dirty());
+///
+/// s.destroy();
+/// assert_eq!(s.set("count", 2).unwrap_err().to_string(), "Session has been destroyed");
+/// assert_eq!(s.get::<u32>("count")?, None);
+/// # Ok::<(), cookie_session::SessionError>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    id: String,
+    /// The id given at construction, kept here once the id is regenerated.
+    original_id: Option<String>,
+    delete_id: Option<String>,
+    values: ValueMap,
+    /// Flash that arrived with this request; never changes.
+    flash_in: ValueMap,
+    /// Flash set during this request, for the next one.
+    flash_out: ValueMap,
+    dirty: bool,
+    destroyed: bool,
+    /// When the session was first issued (Unix seconds), carried forward by
+    /// every re-issue; `None` for a session that has never been encoded.
+    created_at: Option<u64>,
+}
+
+impl Default for Session {
+    /// Same as [`Session::new`].
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+/// A new session id: 128 bits from the operating system's CSPRNG, as 22
+/// characters of unpadded base64url.
+///
+/// # Panics
+/// If the operating system's random number generator fails.
+pub fn generate_id() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Session {
+    /// A new, empty, clean session with a fresh random id (see
+    /// [`generate_id`]).
+    pub fn new() -> Session {
+        Session::with_id(generate_id())
+    }
+
+    /// A new, empty, clean session with the given id, kept verbatim.
+    pub fn with_id(id: impl Into<String>) -> Session {
+        Session::from_data(id, SessionData::default())
+    }
+
+    /// A session as a request sees it: `data.values` are its values and
+    /// `data.flash` the flash that arrived for this request.
+    ///
+    /// The session starts dirty if and only if flash arrived, so that the
+    /// next save drops it.
+    pub fn from_data(id: impl Into<String>, data: SessionData) -> Session {
+        Session {
+            id: id.into(),
+            original_id: None,
+            delete_id: None,
+            dirty: !data.flash.is_empty(),
+            values: data.values,
+            flash_in: data.flash,
+            flash_out: ValueMap::new(),
+            destroyed: false,
+            created_at: None,
+        }
+    }
+
+    pub(crate) fn decoded(
+        id: String,
+        values: ValueMap,
+        flash: ValueMap,
+        created_at: u64,
+    ) -> Session {
+        let mut s = Session::from_data(id, SessionData { values, flash });
+        s.created_at = Some(created_at);
+        s
+    }
+
+    pub(crate) fn created_at(&self) -> Option<u64> {
+        self.created_at
+    }
+
+    pub(crate) fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    pub(crate) fn outgoing(&self) -> (&ValueMap, &ValueMap) {
+        (&self.values, &self.flash_out)
+    }
+
+    /// The session id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The values and the outgoing flash, as the next request will receive
+    /// them; empty once destroyed. Flash that arrived with this request is
+    /// not included.
+    pub fn data(&self) -> SessionData {
+        if self.destroyed {
+            return SessionData::default();
+        }
+        SessionData {
+            values: self.values.clone(),
+            flash: self.flash_out.clone(),
+        }
+    }
+
+    /// The id this session had when it was created, once
+    /// [`regenerate_id(true)`](Session::regenerate_id) has been called.
+    ///
+    /// A cookie cannot revoke the cookie it replaces: an old copy of the
+    /// cookie still verifies until it expires. Put this id on a deny-list if
+    /// your application needs the old session dead (see the README's
+    /// security model).
+    pub fn delete_id(&self) -> Option<&str> {
+        self.delete_id.as_deref()
+    }
+
+    /// Whether [`destroy`](Session::destroy) was called.
+    pub fn is_destroyed(&self) -> bool {
+        self.destroyed
+    }
+
+    /// Whether the session changed since it was created or read (or arrived
+    /// with flash, or was signed with a fallback key): whether it needs a
+    /// new cookie.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Number of values plus number of flash values that arrived with this
+    /// request (a key in both counts twice); 0 once destroyed.
+    pub fn len(&self) -> usize {
+        if self.destroyed {
+            0
+        } else {
+            self.values.len() + self.flash_in.len()
+        }
+    }
+
+    /// Whether [`len`](Session::len) is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Marks the session destroyed: saving it deletes the cookie. Idempotent;
+    /// does not change [`is_dirty`](Session::is_dirty).
+    pub fn destroy(&mut self) {
+        self.destroyed = true;
+    }
+
+    fn check_live(&self) -> Result<(), SessionError> {
+        if self.destroyed {
+            Err(SessionError::Destroyed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Stores `value` for the next request only. Unlike
+    /// [`set`](Session::set), a value that serializes to `null` is stored.
+    pub fn flash<T: Serialize>(
+        &mut self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), SessionError> {
+        self.check_live()?;
+        let value = Value::from_serialize(&value)?;
+        self.flash_out.insert(key, value);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// The value under `key`, or else the flash of that name that arrived
+    /// with this request. Reading flash does not consume it.
+    ///
+    /// `Ok(None)` when absent or destroyed; an error if the value does not
+    /// have the shape of `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.get_value(key).map(Value::deserialize).transpose()
+    }
+
+    /// The raw [`Value`] [`get`](Session::get) would deserialize.
+    pub fn get_value(&self, key: &str) -> Option<&Value> {
+        if self.destroyed {
+            return None;
+        }
+        match self.values.get(key) {
+            Some(v) if !v.is_null() => Some(v),
+            _ => self.flash_in.get(key),
+        }
+    }
+
+    /// Whether `key` is a value or a flash that arrived with this request.
+    pub fn has(&self, key: &str) -> bool {
+        !self.destroyed && (self.values.contains_key(key) || self.flash_in.contains_key(key))
+    }
+
+    /// Gives the session a fresh random id, keeping its data. With
+    /// `delete_old`, [`delete_id`](Session::delete_id) becomes the id the
+    /// session was created with (however often this is called).
+    ///
+    /// The absolute lifetime (`max_lifetime`) restarts: a new id is a new
+    /// session, typically a login.
+    pub fn regenerate_id(&mut self, delete_old: bool) -> Result<(), SessionError> {
+        self.check_live()?;
+        let old = std::mem::replace(&mut self.id, generate_id());
+        if self.original_id.is_none() {
+            self.original_id = Some(old);
+        }
+        if delete_old {
+            self.delete_id.clone_from(&self.original_id);
+        }
+        self.created_at = None;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Stores `value` under `key`; a value that serializes to `null` (`None`,
+    /// `()`) removes the key instead. Does not touch flash.
+    pub fn set<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), SessionError> {
+        self.check_live()?;
+        let value = Value::from_serialize(&value)?;
+        if value.is_null() {
+            self.values.remove(&key.into());
+        } else {
+            self.values.insert(key, value);
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Removes the value under `key` (not a flash of that name).
+    pub fn unset(&mut self, key: &str) -> Result<(), SessionError> {
+        self.check_live()?;
+        self.values.remove(key);
+        self.dirty = true;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Session {
+    /// Shows id, values and flash: none of it is secret, the client can read
+    /// the cookie.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("values", &self.values)
+            .field("flash_in", &self.flash_in)
+            .field("flash_out", &self.flash_out)
+            .field("dirty", &self.dirty)
+            .field("destroyed", &self.destroyed)
+            .field("delete_id", &self.delete_id)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_long_random_and_url_safe() {
+        let a = generate_id();
+        assert_eq!(a.len(), 22);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        let ids: std::collections::HashSet<_> = (0..10_000).map(|_| generate_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+    }
+
+    #[test]
+    fn values_null_falls_through_to_flash() {
+        let mut values = ValueMap::new();
+        values.insert("k", Value::from_serialize(&()).unwrap());
+        let mut flash = ValueMap::new();
+        flash.insert("k", Value::from_serialize(&"f").unwrap());
+        let s = Session::from_data("x", SessionData { values, flash });
+        assert_eq!(s.get::<String>("k").unwrap().as_deref(), Some("f"));
+        assert!(s.has("k"));
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn regenerate_keeps_the_original_delete_id() {
+        let mut s = Session::with_id("orig");
+        s.regenerate_id(false).unwrap();
+        assert_eq!(s.delete_id(), None);
+        s.regenerate_id(true).unwrap();
+        assert_eq!(s.delete_id(), Some("orig"));
+        s.regenerate_id(false).unwrap();
+        assert_eq!(s.delete_id(), Some("orig"));
+    }
+}

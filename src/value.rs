@@ -1,0 +1,192 @@
+//! [`Value`]: one session value, kept as the CBOR bytes it travels as.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cbor::{self, MAX_NESTING};
+use crate::error::{PayloadError, SessionError};
+
+/// A byte range of a shared, immutable buffer.
+///
+/// A decoded cookie keeps its payload in one buffer; every key and value of
+/// the session points into it, so decoding allocates once for all of them.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    buf: Arc<[u8]>,
+    start: u32,
+    end: u32,
+}
+
+impl Shared {
+    pub(crate) fn new(buf: Arc<[u8]>, (start, end): cbor::Span) -> Self {
+        debug_assert!(start <= end && end as usize <= buf.len());
+        Shared { buf, start, end }
+    }
+
+    pub(crate) fn from_vec(v: Vec<u8>) -> Self {
+        let end = u32::try_from(v.len()).unwrap_or(u32::MAX);
+        Shared {
+            buf: Arc::from(v),
+            start: 0,
+            end,
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// One value stored in a session: a single CBOR data item, already checked
+/// against the wire format's rules (see `docs/FORMAT.md` §4).
+///
+/// `Session::set` and `Session::get` convert to and from your own types
+/// through serde; `Value` is what [`SessionData`](crate::SessionData) holds,
+/// for code that moves sessions around without knowing their types.
+/// Cloning is cheap (a reference count).
+///
+/// ```
+/// use cookie_session::Value;
+///
+/// let v = Value::from_serialize(&vec![1, 2, 3])?;
+/// assert_eq!(v.as_cbor(), &[0x83, 0x01, 0x02, 0x03]);
+/// assert_eq!(v.deserialize::<Vec<u8>>()?, vec![1, 2, 3]);
+/// assert!(v.deserialize::<String>().is_err());
+/// # Ok::<(), cookie_session::SessionError>(())
+/// ```
+#[derive(Clone)]
+pub struct Value(pub(crate) Shared);
+
+impl Value {
+    /// Serializes `value` to CBOR.
+    ///
+    /// Fails if serde fails, or if the result breaks a format rule: arrays
+    /// and maps nested more than [`MAX_NESTING`] deep, integers outside the
+    /// 64-bit CBOR range (they would need a tag), or a map with a repeated
+    /// key.
+    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Value, SessionError> {
+        let mut out = Vec::with_capacity(32);
+        ciborium::ser::into_writer(value, &mut out)
+            .map_err(|e| SessionError::Serialize(e.to_string()))?;
+        match cbor::validate_item(&out, MAX_NESTING) {
+            Ok(()) => Ok(Value(Shared::from_vec(out))),
+            // serde serializers with no length hint come out as
+            // indefinite-length items: rewrite them with definite lengths.
+            Err(PayloadError::IndefiniteLength) => {
+                let tree: ciborium::Value = ciborium::de::from_reader(out.as_slice())
+                    .map_err(|e| SessionError::Serialize(e.to_string()))?;
+                Value::from_serialize(&tree)
+            }
+            Err(e) => Err(SessionError::InvalidValue(e)),
+        }
+    }
+
+    /// Wraps CBOR bytes after checking that they are exactly one item that
+    /// follows the format's rules.
+    ///
+    /// ```
+    /// use cookie_session::{PayloadError, SessionError, Value};
+    ///
+    /// assert!(Value::from_cbor(&[0x63, b'a', b'b', b'c']).is_ok());
+    /// assert_eq!(
+    ///     Value::from_cbor(&[0xc1, 0x00]).unwrap_err(),
+    ///     SessionError::InvalidValue(PayloadError::Tag),
+    /// );
+    /// ```
+    pub fn from_cbor(bytes: &[u8]) -> Result<Value, SessionError> {
+        cbor::validate_item(bytes, MAX_NESTING).map_err(SessionError::InvalidValue)?;
+        Ok(Value(Shared::from_vec(bytes.to_vec())))
+    }
+
+    /// Deserializes the value into `T`.
+    ///
+    /// A value of another shape is an error ([`SessionError::Deserialize`]),
+    /// never a panic.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, SessionError> {
+        ciborium::de::from_reader(self.as_cbor())
+            .map_err(|e| SessionError::Deserialize(e.to_string()))
+    }
+
+    /// The CBOR encoding of the value.
+    pub fn as_cbor(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// Whether the value is CBOR `null` (what `None` and `()` serialize to).
+    pub fn is_null(&self) -> bool {
+        self.as_cbor() == [cbor::NULL]
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_cbor() == other.as_cbor()
+    }
+}
+
+impl Eq for Value {}
+
+impl fmt::Debug for Value {
+    /// Shows the value as a CBOR tree (values are not secret: the client can
+    /// read them).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match ciborium::de::from_reader::<ciborium::Value, _>(self.as_cbor()) {
+            Ok(v) => fmt::Debug::fmt(&v, f),
+            Err(_) => write!(f, "Value({:02x?})", self.as_cbor()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn unit_and_none_are_null() {
+        assert!(Value::from_serialize(&()).unwrap().is_null());
+        assert!(Value::from_serialize(&None::<u8>).unwrap().is_null());
+        assert!(!Value::from_serialize(&0u8).unwrap().is_null());
+    }
+
+    #[test]
+    fn unsized_iterators_become_definite() {
+        struct Unsized;
+        impl Serialize for Unsized {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq((0..3).filter(|_| true))
+            }
+        }
+        let v = Value::from_serialize(&Unsized).unwrap();
+        assert_eq!(v.as_cbor(), &[0x83, 0, 1, 2]);
+    }
+
+    #[test]
+    fn refuses_bignums_and_deep_values() {
+        let big = Value::from_serialize(&u128::MAX).unwrap_err();
+        assert_eq!(big, SessionError::InvalidValue(PayloadError::Tag));
+        let mut deep = serde_json::json!(0);
+        for _ in 0..=MAX_NESTING {
+            deep = serde_json::json!([deep]);
+        }
+        assert_eq!(
+            Value::from_serialize(&deep).unwrap_err(),
+            SessionError::InvalidValue(PayloadError::TooDeep)
+        );
+    }
+
+    #[test]
+    fn maps_round_trip() {
+        let mut m = BTreeMap::new();
+        m.insert(3u32, "three".to_string());
+        m.insert(1u32, "one".to_string());
+        let v = Value::from_serialize(&m).unwrap();
+        assert_eq!(v.deserialize::<BTreeMap<u32, String>>().unwrap(), m);
+        assert!(format!("{v:?}").contains("three"));
+    }
+}
