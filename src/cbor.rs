@@ -347,7 +347,7 @@ mod tests {
             (&[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], LengthOverflow),
             (&[0x00, 0x00], TrailingBytes),
             (&[0x82, 0x00], LengthOverflow),
-            (&[0x82, 0x18], Truncated),
+            (&[0x81, 0x18], Truncated),
         ];
         for (bytes, want) in cases {
             assert_eq!(check(bytes), Err(*want), "{bytes:02x?}");
