@@ -94,7 +94,10 @@ impl<'a> Reader<'a> {
             0..=23 => return Ok((major, u64::from(info))),
             24 => (u64::from(self.take(1)?[0]), 24),
             25 => (u64::from(u16::from_be_bytes(array(self.take(2)?))), 0x100),
-            26 => (u64::from(u32::from_be_bytes(array(self.take(4)?))), 0x1_0000),
+            26 => (
+                u64::from(u32::from_be_bytes(array(self.take(4)?))),
+                0x1_0000,
+            ),
             27 => (u64::from_be_bytes(array(self.take(8)?)), 0x1_0000_0000),
             31 => return Err(PayloadError::IndefiniteLength),
             _ => return Err(PayloadError::UnsupportedSimple),
@@ -193,7 +196,11 @@ impl Keys {
         Keys {
             small: [(0, 0); 8],
             len: 0,
-            large: if n > 8 { Vec::with_capacity(n) } else { Vec::new() },
+            large: if n > 8 {
+                Vec::with_capacity(n)
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -343,8 +350,14 @@ mod tests {
             (&[0xa1, 0x80, 0x00], BadKeyType),
             (&[0xa1, 0xf6, 0x00], BadKeyType),
             (&[0x9a, 0xff, 0xff, 0xff, 0xff], LengthOverflow),
-            (&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], LengthOverflow),
-            (&[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], LengthOverflow),
+            (
+                &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                LengthOverflow,
+            ),
+            (
+                &[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                LengthOverflow,
+            ),
             (&[0x00, 0x00], TrailingBytes),
             (&[0x82, 0x00], LengthOverflow),
             (&[0x81, 0x18], Truncated),

@@ -202,7 +202,12 @@ impl SessionCodecBuilder {
             .keyring
             .keys()
             .iter()
-            .map(|k| (k.id(), Signer::new(k, self.attrs.name.as_bytes(), &self.context)))
+            .map(|k| {
+                (
+                    k.id(),
+                    Signer::new(k, self.attrs.name.as_bytes(), &self.context),
+                )
+            })
             .collect();
         let by_id = signers
             .iter()
@@ -477,7 +482,11 @@ impl SessionCodec {
     /// [`session.delete_id()`](Session::delete_id) is set, that id's
     /// cookies still verify until they expire. Deny-list it if that
     /// matters to you.
-    pub fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<String>, EncodeError> {
+    pub fn save_at(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, EncodeError> {
         if session.is_destroyed() {
             return Ok(Some(self.inner.attrs.removal()));
         }
@@ -489,6 +498,32 @@ impl SessionCodec {
         let left = i128::from(expires_at) - i128::from(now.unix_timestamp());
         let left = Duration::seconds(i64::try_from(left).unwrap_or(i64::MAX));
         Ok(Some(self.inner.attrs.set_cookie(&value, left)))
+    }
+
+    /// Signs arbitrary bytes as if they were a v1 payload, with the primary
+    /// key: for fuzzing and for test vectors of what happens behind the
+    /// tag. Not part of the stable API; a payload that breaks the format
+    /// makes a cookie that fails to decode with [`DecodeError::Payload`].
+    #[doc(hidden)]
+    pub fn sign_raw_payload(
+        &self,
+        payload: &[u8],
+        issued_at: u64,
+        expires_at: u64,
+        created_at: u64,
+    ) -> String {
+        let mut bin = vec![0u8; HEADER_LEN];
+        let (key_id, signer) = &self.inner.signers[0];
+        let times = Times {
+            issued_at,
+            expires_at,
+            created_at,
+        };
+        format::write_header(&mut bin, *key_id, times);
+        bin.extend_from_slice(payload);
+        let tag = signer.tag(&bin);
+        bin.extend_from_slice(&tag);
+        URL_SAFE_NO_PAD.encode(&bin)
     }
 
     /// The `Set-Cookie` header value that deletes the session cookie.

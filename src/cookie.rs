@@ -56,15 +56,30 @@ fn is_token(s: &str) -> bool {
             b.is_ascii_graphic()
                 && !matches!(
                     b,
-                    b'(' | b')' | b'<' | b'>' | b'@' | b',' | b';' | b':' | b'\\' | b'"'
-                        | b'/' | b'[' | b']' | b'?' | b'=' | b'{' | b'}'
+                    b'(' | b')'
+                        | b'<'
+                        | b'>'
+                        | b'@'
+                        | b','
+                        | b';'
+                        | b':'
+                        | b'\\'
+                        | b'"'
+                        | b'/'
+                        | b'['
+                        | b']'
+                        | b'?'
+                        | b'='
+                        | b'{'
+                        | b'}'
                 )
         })
 }
 
 /// An attribute value: visible ASCII or space, no `;`.
 fn is_attr_value(s: &str) -> bool {
-    s.bytes().all(|b| (b.is_ascii_graphic() || b == b' ') && b != b';')
+    s.bytes()
+        .all(|b| (b.is_ascii_graphic() || b == b' ') && b != b';')
 }
 
 impl Attributes {
@@ -76,7 +91,11 @@ impl Attributes {
         if !is_token(&self.name) {
             return Err(ConfigError::InvalidName);
         }
-        if self.domain.as_deref().is_some_and(|d| d.is_empty() || !is_attr_value(d)) {
+        if self
+            .domain
+            .as_deref()
+            .is_some_and(|d| d.is_empty() || !is_attr_value(d))
+        {
             return Err(ConfigError::InvalidAttribute("Domain"));
         }
         if !self.path.starts_with('/') || !is_attr_value(&self.path) {
@@ -90,7 +109,9 @@ impl Attributes {
         }
         let lower = self.name.to_ascii_lowercase();
         if lower.starts_with("__secure-") && !self.secure {
-            return Err(ConfigError::Incompatible("the __Secure- prefix requires Secure"));
+            return Err(ConfigError::Incompatible(
+                "the __Secure- prefix requires Secure",
+            ));
         }
         if lower.starts_with("__host-")
             && (!self.secure || self.path != "/" || self.domain.is_some())
@@ -148,7 +169,10 @@ pub(crate) const MAX_CANDIDATES: usize = 16;
 /// at most [`MAX_CANDIDATES`]. Pairs the `cookie` crate cannot parse are
 /// skipped. The value is taken as sent: no quote stripping, no
 /// percent-decoding.
-pub(crate) fn values_named<'h>(header: &'h str, name: &'h str) -> impl Iterator<Item = Cow<'h, str>> {
+pub(crate) fn values_named<'h>(
+    header: &'h str,
+    name: &'h str,
+) -> impl Iterator<Item = Cow<'h, str>> {
     Cookie::split_parse(header)
         .filter_map(Result::ok)
         .filter(move |c| c.name() == name)
@@ -173,7 +197,10 @@ mod tests {
     #[test]
     fn defaults_render_path_httponly_samesite_secure() {
         let s = attrs("sid").set_cookie("v", Duration::seconds(60));
-        assert_eq!(s, "sid=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=60");
+        assert_eq!(
+            s,
+            "sid=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=60"
+        );
     }
 
     #[test]
@@ -199,7 +226,11 @@ mod tests {
         a.same_site = Some(SameSite::None);
         assert!(a.validate().is_err());
         for bad in ["", "a b", "a;b", "a=b", "é"] {
-            assert_eq!(attrs(bad).validate(), Err(ConfigError::InvalidName), "{bad:?}");
+            assert_eq!(
+                attrs(bad).validate(),
+                Err(ConfigError::InvalidName),
+                "{bad:?}"
+            );
         }
     }
 

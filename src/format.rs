@@ -205,14 +205,21 @@ pub(crate) fn payload_len(id: &str, values: &ValueMap, flash: &ValueMap) -> usiz
     let text = |s: &[u8]| cbor::head_len(s.len() as u64) + s.len();
     let map = |m: &ValueMap| {
         cbor::head_len(m.len() as u64)
-            + m.raw_entries().map(|(k, v)| text(k) + v.len()).sum::<usize>()
+            + m.raw_entries()
+                .map(|(k, v)| text(k) + v.len())
+                .sum::<usize>()
     };
     1 + text(id.as_bytes()) + map(values) + map(flash)
 }
 
 /// Writes the payload `[id, values, flash]` into `out`, which must hold
 /// [`payload_len`] bytes; returns the number written.
-pub(crate) fn write_payload(out: &mut [u8], id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
+pub(crate) fn write_payload(
+    out: &mut [u8],
+    id: &str,
+    values: &ValueMap,
+    flash: &ValueMap,
+) -> usize {
     let mut n = cbor::write_head(out, cbor::ARRAY, 3);
     let put_text = |out: &mut [u8], n: &mut usize, s: &[u8]| {
         *n += cbor::write_head(&mut out[*n..], cbor::TEXT, s.len() as u64);

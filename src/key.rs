@@ -104,8 +104,10 @@ impl Key {
         let mut mac_key = [0u8; 32];
         let mut id = [0u8; 4];
         // Both lengths are far below HKDF-SHA256's 8160-byte maximum.
-        hk.expand(INFO_MAC, &mut mac_key).map_err(|_| KeyError::LowEntropy)?;
-        hk.expand(INFO_ID, &mut id).map_err(|_| KeyError::LowEntropy)?;
+        hk.expand(INFO_MAC, &mut mac_key)
+            .map_err(|_| KeyError::LowEntropy)?;
+        hk.expand(INFO_ID, &mut id)
+            .map_err(|_| KeyError::LowEntropy)?;
         Ok(Key {
             mac_key,
             id: KeyId(id),
@@ -135,7 +137,9 @@ impl Key {
         use base64::Engine as _;
         let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
         getrandom::fill(bytes.as_mut()).expect("the OS random number generator failed");
-        zeroize::Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()))
+        zeroize::Zeroizing::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()),
+        )
     }
 
     /// The key's id.
@@ -150,7 +154,9 @@ impl Key {
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Key").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Key")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -225,7 +231,10 @@ mod tests {
             );
         }
         for b in [0u8, 0x41, 0xff] {
-            assert_eq!(Key::from_secret(&[b; 32]).unwrap_err(), KeyError::LowEntropy);
+            assert_eq!(
+                Key::from_secret(&[b; 32]).unwrap_err(),
+                KeyError::LowEntropy
+            );
         }
         let seven: Vec<u8> = (0..64).map(|i| b"abcdefg"[i % 7]).collect();
         assert_eq!(Key::from_secret(&seven).unwrap_err(), KeyError::LowEntropy);

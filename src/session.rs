@@ -85,7 +85,8 @@ impl ValueMap {
         match self.position(&key) {
             Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             None => {
-                self.entries.push((Shared::from_vec(key.into_bytes()), value));
+                self.entries
+                    .push((Shared::from_vec(key.into_bytes()), value));
                 None
             }
         }
@@ -423,7 +424,11 @@ impl Session {
 
     /// Stores `value` under `key`; a value that serializes to `null` (`None`,
     /// `()`) removes the key instead. Does not touch flash.
-    pub fn set<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), SessionError> {
+    pub fn set<T: Serialize>(
+        &mut self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), SessionError> {
         self.check_live()?;
         let value = Value::from_serialize(&value)?;
         if value.is_null() {
@@ -468,7 +473,10 @@ mod tests {
     fn ids_are_long_random_and_url_safe() {
         let a = generate_id();
         assert_eq!(a.len(), 22);
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
         let ids: std::collections::HashSet<_> = (0..10_000).map(|_| generate_id()).collect();
         assert_eq!(ids.len(), 10_000);
     }
