@@ -81,7 +81,7 @@
 //!
 //! // A cookie written by a Remix 3 application with the old secret:
 //! let header = "__session=eyJpIjoiY3VzdG9tLWlkIiwiZCI6W3siY291bnQiOjF9LHt9XX0=\
-//!               .A+cMmXALpE+0aTjRyuUFjAcxZ8ivrLmBwkGQzmdpAXs";
+//!               .WDnuRm5q4OHFVatuLa9A8VaQpIbsV0In9xjmL8nD3b0";
 //! let mut session = codec.read(Some(header));
 //! assert_eq!(session.id(), "custom-id");
 //! assert_eq!(session.get::<u32>("count")?, Some(1));
