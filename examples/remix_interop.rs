@@ -83,7 +83,12 @@ fn format_of(case: &Tree) -> Result<RemixFormat> {
 fn codec(format: RemixFormat, cookie: &Tree) -> Result<RemixCodec> {
     let secrets: Vec<String> = field(cookie, "secrets")
         .and_then(Tree::as_array)
-        .map(|a| a.iter().filter_map(Tree::as_text).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Tree::as_text)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let flag = |k| field(cookie, k).and_then(Tree::as_bool).unwrap_or(false);
     let mut b = RemixCodec::builder(text(cookie, "name")?, format)
@@ -135,9 +140,13 @@ fn check_session(format: RemixFormat, s: &Session, expect: &Tree) -> Result<()> 
         }
     }
     if s.len() != values.len() + flash.len() {
-        return Err(format!("len {}, want {}", s.len(), values.len() + flash.len()));
+        return Err(format!(
+            "len {}, want {}",
+            s.len(),
+            values.len() + flash.len()
+        ));
     }
-    if s.is_dirty() != !flash.is_empty() {
+    if s.is_dirty() == flash.is_empty() {
         return Err(format!("dirty {}", s.is_dirty()));
     }
     Ok(())
@@ -155,14 +164,19 @@ fn check_node_case(case: &Tree) -> Result<()> {
         codec
             .save(&s)
             .map_err(|e| format!("{n} bytes accepted by Node, refused here: {e}"))?;
-        s.set("blob", "x".repeat(n + 1)).map_err(|e| e.to_string())?;
+        s.set("blob", "x".repeat(n + 1))
+            .map_err(|e| e.to_string())?;
         let refused = match field(case, "refusedLength") {
             Some(Tree::Integer(n)) => i128::from(*n) as usize,
             _ => return Err("no refusedLength".into()),
         };
         return match codec.save(&s) {
             Err(EncodeError::TooLarge { size, limit: 4096 }) if size == refused => Ok(()),
-            other => Err(format!("{} bytes refused by Node, here: {:?}", n + 1, other.map(|o| o.map(|h| h.len())))),
+            other => Err(format!(
+                "{} bytes refused by Node, here: {:?}",
+                n + 1,
+                other.map(|o| o.map(|h| h.len()))
+            )),
         };
     }
 
@@ -188,7 +202,10 @@ fn check_node_case(case: &Tree) -> Result<()> {
                 let payload = mine.rsplit_once('.').map_or("", |(p, _)| p);
                 let sent = match format {
                     RemixFormat::Remix3 => payload.to_owned(),
-                    _ => payload.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"),
+                    _ => payload
+                        .replace('+', "%2B")
+                        .replace('/', "%2F")
+                        .replace('=', "%3D"),
                 };
                 if !header.contains(&format!("__session={sent}.")) {
                     return Err(format!("re-encoded payload {sent} not in {header}"));
@@ -206,7 +223,10 @@ fn check_node_case(case: &Tree) -> Result<()> {
             }
             // Flash is dropped by the next save.
             if !entries(field(expect, "flash")).is_empty() {
-                let next = codec.save(&s).map_err(|e| e.to_string())?.ok_or("no save")?;
+                let next = codec
+                    .save(&s)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("no save")?;
                 let next = codec.read(Some(next.split(';').next().unwrap_or("")));
                 for (k, _) in entries(field(expect, "flash")) {
                     if next.has(&k) {
@@ -267,7 +287,12 @@ fn strict(secrets: &[&str]) -> Tree {
     ])
 }
 
-fn expect(format: RemixFormat, s: &Session, values: &[(String, Tree)], flash: &[(String, Tree)]) -> Tree {
+fn expect(
+    format: RemixFormat,
+    s: &Session,
+    values: &[(String, Tree)],
+    flash: &[(String, Tree)],
+) -> Tree {
     let mut e = vec![("values", pairs_tree(values)), ("flash", pairs_tree(flash))];
     if format == RemixFormat::Remix3 {
         e.push(("id", Tree::Text(s.id().into())));
@@ -281,24 +306,27 @@ fn first_pair(set_cookie: &str) -> String {
 
 /// The cases Node checks.
 fn rust_cases() -> Result<Vec<Tree>> {
-    let values = entries(Some(&serde_json::from_str::<Tree>(VALUES).map_err(|e| e.to_string())?));
+    let values = entries(Some(
+        &serde_json::from_str::<Tree>(VALUES).map_err(|e| e.to_string())?,
+    ));
     let mut cases = Vec::new();
     for format in [RemixFormat::Remix3, RemixFormat::ReactRouter] {
         let fname = match format {
             RemixFormat::Remix3 => "remix3",
             _ => "react-router",
         };
-        let mut add = |name: &str, cookie: Tree, header: String, expect: Tree, extra: Vec<(&str, Tree)>| {
-            let mut c = vec![
-                ("format", Tree::Text(fname.into())),
-                ("name", Tree::Text(name.into())),
-                ("cookie", cookie),
-                ("header", Tree::Text(header)),
-                ("expect", expect),
-            ];
-            c.extend(extra);
-            cases.push(obj(c));
-        };
+        let mut add =
+            |name: &str, cookie: Tree, header: String, expect: Tree, extra: Vec<(&str, Tree)>| {
+                let mut c = vec![
+                    ("format", Tree::Text(fname.into())),
+                    ("name", Tree::Text(name.into())),
+                    ("cookie", cookie),
+                    ("header", Tree::Text(header)),
+                    ("expect", expect),
+                ];
+                c.extend(extra);
+                cases.push(obj(c));
+            };
         let cfg = strict(&["s3cr3t"]);
         let codec = codec(format, &cfg)?;
         let err = |e: EncodeError| e.to_string();
@@ -354,21 +382,51 @@ fn rust_cases() -> Result<Vec<Tree>> {
         s.set("k", "v").map_err(|e| e.to_string())?;
         let rotated = first_pair(&rotating.save(&s).map_err(err)?.ok_or("not saved")?);
         let kv = vec![("k".to_owned(), Tree::Text("v".into()))];
-        add("rotation: new secret", strict(&["new-secret"]), rotated.clone(), expect(format, &s, &kv, &[]), vec![]);
-        add("rotation: both secrets", strict(&["old-secret", "new-secret"]), rotated.clone(), expect(format, &s, &kv, &[]), vec![]);
-        add("rotation: old secret alone", strict(&["old-secret"]), rotated.clone(), Tree::Null, vec![]);
+        add(
+            "rotation: new secret",
+            strict(&["new-secret"]),
+            rotated.clone(),
+            expect(format, &s, &kv, &[]),
+            vec![],
+        );
+        add(
+            "rotation: both secrets",
+            strict(&["old-secret", "new-secret"]),
+            rotated.clone(),
+            expect(format, &s, &kv, &[]),
+            vec![],
+        );
+        add(
+            "rotation: old secret alone",
+            strict(&["old-secret"]),
+            rotated.clone(),
+            Tree::Null,
+            vec![],
+        );
         // Written with the old secret, read by Node after rotation.
         let old = codec_with(format, &["old-secret"])?;
         let mut s = old.read(None);
         s.set("k", "v").map_err(|e| e.to_string())?;
         let old_cookie = first_pair(&old.save(&s).map_err(err)?.ok_or("not saved")?);
-        add("rotation: old cookie, new secrets", strict(&["new-secret", "old-secret"]), old_cookie, expect(format, &s, &kv, &[]), vec![]);
+        add(
+            "rotation: old cookie, new secrets",
+            strict(&["new-secret", "old-secret"]),
+            old_cookie,
+            expect(format, &s, &kv, &[]),
+            vec![],
+        );
 
         // Tampered.
         let mut t = first_pair(&values_cookie).into_bytes();
         let i = "__session=".len() + 4;
         t[i] = if t[i] == b'A' { b'B' } else { b'A' };
-        add("tampered", cfg.clone(), String::from_utf8(t).map_err(|e| e.to_string())?, Tree::Null, vec![]);
+        add(
+            "tampered",
+            cfg.clone(),
+            String::from_utf8(t).map_err(|e| e.to_string())?,
+            Tree::Null,
+            vec![],
+        );
 
         // Rollback: a v1 cookie read by the migrating codec, written for Node.
         let v1 = SessionCodec::builder("__session", Keyring::new(Key::generate()))
@@ -381,8 +439,18 @@ fn rust_cases() -> Result<Vec<Tree>> {
         let v1_cookie = first_pair(&v1.save(&s).map_err(err)?.ok_or("not saved")?);
         let m = MigratingCodec::new(v1, codec.clone(), Write::Remix).map_err(|e| e.to_string())?;
         let read = m.read(Some(&v1_cookie));
-        let legacy = first_pair(&m.save(&read).map_err(err)?.ok_or("v1 cookie not rewritten")?);
-        add("rollback from v1", cfg.clone(), legacy, expect(format, &read, &values, &[]), vec![]);
+        let legacy = first_pair(
+            &m.save(&read)
+                .map_err(err)?
+                .ok_or("v1 cookie not rewritten")?,
+        );
+        add(
+            "rollback from v1",
+            cfg.clone(),
+            legacy,
+            expect(format, &read, &values, &[]),
+            vec![],
+        );
     }
     Ok(cases)
 }
@@ -411,7 +479,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let cases = field(&doc, "cases").and_then(Tree::as_array).cloned().unwrap_or_default();
+    let cases = field(&doc, "cases")
+        .and_then(Tree::as_array)
+        .cloned()
+        .unwrap_or_default();
     let (mut passed, mut failed) = (0, 0);
     for case in &cases {
         match check_node_case(case) {

@@ -270,6 +270,7 @@ impl SessionCodec {
         &self.inner.attrs.name
     }
 
+    #[cfg(feature = "remix")]
     pub(crate) fn attributes(&self) -> &Attributes {
         &self.inner.attrs
     }

@@ -101,11 +101,7 @@ pub(crate) fn write_object<'k>(
     indexed.sort_by_key(|e| e.0);
     out.push('{');
     let mut first = true;
-    for (k, v) in indexed
-        .into_iter()
-        .map(|(_, k, v)| (k, v))
-        .chain(named.into_iter())
-    {
+    for (k, v) in indexed.into_iter().map(|(_, k, v)| (k, v)).chain(named) {
         if !first {
             out.push(',');
         }
@@ -140,10 +136,7 @@ impl Piece<'_> {
 
 /// Writes a [`ValueMap`] as a JSON object.
 pub(crate) fn write_map(out: &mut String, map: &ValueMap) -> Result<(), EncodeError> {
-    write_object(
-        out,
-        map.iter().map(|(k, v)| (k.into(), Piece::Stored(v))),
-    )
+    write_object(out, map.iter().map(|(k, v)| (k.into(), Piece::Stored(v))))
 }
 
 fn write_tree(out: &mut String, tree: Tree) -> Result<(), EncodeError> {
@@ -240,7 +233,7 @@ pub(crate) fn write_number(out: &mut String, f: f64) {
             out.push_str(&digits[1..]);
         }
         out.push('e');
-        out.push(if n - 1 >= 0 { '+' } else { '-' });
+        out.push(if n > 0 { '+' } else { '-' });
         out.push_str(&(n - 1).abs().to_string());
     }
 }
@@ -290,7 +283,10 @@ mod tests {
         let tree = parse(r#"{"b":1,"1":2,"a":{"10":0,"x":1,"2":[1.5]},"0":3,"01":4}"#).unwrap();
         let mut out = String::new();
         write_tree(&mut out, tree).unwrap();
-        assert_eq!(out, r#"{"0":3,"1":2,"b":1,"a":{"2":[1.5],"10":0,"x":1},"01":4}"#);
+        assert_eq!(
+            out,
+            r#"{"0":3,"1":2,"b":1,"a":{"2":[1.5],"10":0,"x":1},"01":4}"#
+        );
     }
 
     #[test]

@@ -328,8 +328,7 @@ impl RemixCodec {
     /// session has a new random id in the Remix 3 format and the empty id
     /// in the React Router format.
     pub fn read(&self, cookie_header: Option<&str>) -> Session {
-        self.try_read(cookie_header)
-            .unwrap_or_else(|| self.fresh())
+        self.try_read(cookie_header).unwrap_or_else(|| self.fresh())
     }
 
     /// The session from a `Cookie` header; `None` if there is no cookie of
@@ -460,6 +459,74 @@ impl RemixCodec {
         match self.inner.format {
             RemixFormat::Remix3 => self.remix3_header("", Some(0), true),
             RemixFormat::ReactRouter => self.react_router_header("", true),
+        }
+    }
+
+    /// The `Set-Cookie` header value carrying a plain string, as the Node
+    /// cookie's `serialize(value)` writes it: Remix 3 signs the base64 of its
+    /// UTF-8, React Router the base64 of its JSON form; `""` is written
+    /// empty and unsigned. For cookies other than the session, signed with
+    /// the same secrets; no size check.
+    ///
+    /// ```
+    /// use cookie_session::remix::{RemixCodec, RemixFormat};
+    ///
+    /// let c = RemixCodec::builder("my-cookie", RemixFormat::Remix3)
+    ///     .secrets(["secret1"])
+    ///     .http_only(false)
+    ///     .secure(false)
+    ///     .build()?;
+    /// let set_cookie = c.serialize_str("hello michael");
+    /// assert_eq!(
+    ///     set_cookie,
+    ///     "my-cookie=aGVsbG8gbWljaGFlbA==.l0AO5zb2EYpis03IWkyVTe1yo8hsSc7crMvLqdOsfg0; Path=/; SameSite=Lax",
+    /// );
+    /// let header = set_cookie.split(';').next().unwrap();
+    /// assert_eq!(c.parse_str(Some(header)).as_deref(), Some("hello michael"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn serialize_str(&self, value: &str) -> String {
+        if value.is_empty() {
+            return match self.inner.format {
+                RemixFormat::Remix3 => self.remix3_header("", self.inner.max_age, false),
+                RemixFormat::ReactRouter => self.react_router_header("", false),
+            };
+        }
+        match self.inner.format {
+            RemixFormat::Remix3 => {
+                let signed = self.inner.secrets.sign(&wire::btoa(value.as_bytes()));
+                self.remix3_header(&signed, self.inner.max_age, false)
+            }
+            RemixFormat::ReactRouter => {
+                let mut text = String::new();
+                json::write_string(&mut text, value);
+                let signed = self.inner.secrets.sign(&wire::btoa(text.as_bytes()));
+                self.react_router_header(&wire::encode_signed_value(&signed), false)
+            }
+        }
+    }
+
+    /// The plain string in this codec's cookie in a `Cookie` header, as the
+    /// Node cookie's `parse` returns it: `None` if the cookie is absent or
+    /// does not verify or decode (or, for React Router, holds JSON other
+    /// than a string), `Some("")` for an empty value.
+    pub fn parse_str(&self, cookie_header: Option<&str>) -> Option<String> {
+        let header = cookie_header.filter(|h| !h.is_empty())?;
+        let value = match self.inner.format {
+            RemixFormat::Remix3 => wire::remix_cookie_value(header, self.name())?,
+            RemixFormat::ReactRouter => wire::npm_cookie_value(header, self.name())?,
+        };
+        if value.is_empty() {
+            return Some(String::new());
+        }
+        let encoded = self.inner.secrets.unsign(&value)?;
+        let text = String::from_utf8(wire::atob(encoded)?).ok()?;
+        match self.inner.format {
+            RemixFormat::Remix3 => Some(text),
+            RemixFormat::ReactRouter => match json::parse(&text)? {
+                ciborium::Value::Text(s) => Some(s),
+                _ => None,
+            },
         }
     }
 

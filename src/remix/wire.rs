@@ -153,20 +153,14 @@ impl Secrets {
 fn js_space(c: char) -> bool {
     matches!(
         c,
-        '\t' | '\n'
-            | '\u{b}'
-            | '\u{c}'
-            | '\r'
-            | ' '
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-            | '\u{feff}'
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
     )
 }
 
@@ -379,7 +373,10 @@ mod tests {
         assert_eq!(remix_cookie_value(h, "d"), None);
         assert_eq!(remix_cookie_value("x=a\\b", "x").as_deref(), Some("ab"));
         assert_eq!(remix_cookie_value(";x=1", "x").as_deref(), Some("1"));
-        assert_eq!(remix_cookie_value("x=\"open", "x").as_deref(), Some("\"open"));
+        assert_eq!(
+            remix_cookie_value("x=\"open", "x").as_deref(),
+            Some("\"open")
+        );
         assert_eq!(remix_cookie_value("=x; y=2", "y").as_deref(), Some("2"));
         assert_eq!(remix_cookie_value("x a=1; a=2", "a").as_deref(), Some("2"));
         assert_eq!(remix_cookie_value("x=%41", "x").as_deref(), Some("%41"));
