@@ -181,6 +181,15 @@ fn check_node_case(case: &Tree) -> Result<()> {
     }
 
     let header = text(case, "header")?;
+    if let Some(parsed) = field(case, "parsed") {
+        let want = parsed.as_text();
+        let got = codec.parse_str(Some(header));
+        return if got.as_deref() == want {
+            Ok(())
+        } else {
+            Err(format!("parsed {got:?}, Node {want:?} from {header:?}"))
+        };
+    }
     match field(case, "expect") {
         Some(Tree::Null) | None => {
             if let Some(s) = codec.try_read(Some(header)) {

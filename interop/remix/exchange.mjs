@@ -198,6 +198,42 @@ async function write() {
     });
   }
 
+  // Cookie header parsing, differentially: each header holds the session
+  // cookie's name at most once (Remix 3 alpha.6 keeps the last of several,
+  // which this crate deliberately does not) and Node says what it parses.
+  for (const format of ['remix3', 'react-router']) {
+    const s = stack(format, STRICT);
+    const v = cookieHeader(await s.cookie.serialize('hello world')).slice('__session='.length);
+    const raw = format === 'remix3' ? v : decodeURIComponent(v);
+    const pct = raw.replace(/\+/g, '%2B').replace(/\//g, '%2F').replace(/=/g, '%3D');
+    const headers = [
+      `__session=${v}`,
+      ` __session = ${v} ; a=b`,
+      `a="x;y"; __session=${v}`,
+      `__session="${raw}"`,
+      `__session=${raw.slice(0, 5)}\\${raw.slice(5)}`,
+      `__session=${raw}\\`,
+      `x; __session=${raw}`,
+      `x __session=${raw}`,
+      `__session=${pct}`,
+      `__session=${raw}%zz`,
+      `\t__session=${raw}\t`,
+      `__session=\u00a0${raw}`,
+      `;;__session=${raw};;`,
+      `=; __session=${raw}`,
+      `__session==${raw}`,
+      `__session=${raw}; Path=/`,
+      `__session=`,
+      `__session`,
+      `__session=${raw.slice(0, -1)}`,
+      `other=${raw}`,
+      `a=1; b; c="q\\"r"; __session=${raw}`,
+    ];
+    for (const header of headers) {
+      cases.push({ format, name: 'parse', cookie: STRICT, header, parsed: await s.cookie.parse(header) });
+    }
+  }
+
   // React Router refuses a Set-Cookie over 4096 characters: find the
   // largest value it accepts; Rust must accept it and refuse one more.
   {
