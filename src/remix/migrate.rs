@@ -11,6 +11,19 @@ use crate::session::{Session, generate_id};
 use super::RemixCodec;
 
 /// Which format a [`MigratingCodec`] writes. It reads both.
+///
+/// Switching is a configuration change: deploy with [`Write::Remix`] while
+/// Node code reads the cookie, then with [`Write::CookieSession`].
+///
+/// ```
+/// use cookie_session::remix::Write;
+///
+/// let write = match std::env::var("SESSION_FORMAT").as_deref() {
+///     Ok("v1") => Write::CookieSession,
+///     _ => Write::Remix,
+/// };
+/// # let _ = write;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Write {
     /// Write the legacy format of the [`RemixCodec`]: while Node routes
@@ -78,7 +91,31 @@ pub struct MigratingCodec {
     write: Write,
 }
 
-/// Which format a cookie was read in.
+/// Which format a cookie was read in, as
+/// [`MigratingCodec::try_read_at`] reports it (to count how many legacy
+/// cookies are still seen, for instance).
+///
+/// ```
+/// use cookie_session::remix::{MigratingCodec, RemixCodec, RemixFormat, Source, Write};
+/// use cookie_session::{Key, Keyring, SessionCodec};
+///
+/// let legacy = RemixCodec::builder("sid", RemixFormat::Remix3).secrets(["s"]).build()?;
+/// let v1 = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+/// let codec = MigratingCodec::new(v1.clone(), legacy.clone(), Write::CookieSession)?;
+///
+/// let mut s = v1.read(None);
+/// s.set("a", 1)?;
+/// let cookie = v1.save(&s)?.unwrap();
+/// let cookie = cookie.split(';').next().unwrap();
+/// let now = time::OffsetDateTime::now_utc();
+/// let (_, source) = codec.try_read_at(Some(cookie), now).unwrap();
+/// assert_eq!(source, Source::CookieSession);
+///
+/// let cookie = legacy.save(&s)?.unwrap();
+/// let (_, source) = codec.try_read_at(Some(cookie.split(';').next().unwrap()), now).unwrap();
+/// assert_eq!(source, Source::Remix);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
     /// This crate's v1 format.

@@ -179,6 +179,28 @@ struct Inner {
 /// session middleware adds `HttpOnly` too; turn either off to match an
 /// application that does not set it), no `Domain`, no `Max-Age` (a cookie
 /// that lasts until the browser closes). At least one secret is required.
+///
+/// Mirror the Node cookie's options so both sides write the same cookie:
+///
+/// ```
+/// use cookie_session::remix::{RemixCodec, RemixFormat};
+/// use cookie_session::{ConfigError, SameSite};
+///
+/// // createCookieSessionStorage({ cookie: { name: "__session", secrets,
+/// //   httpOnly: true, secure: true, sameSite: "lax", path: "/", maxAge: 3600 } })
+/// let codec = RemixCodec::builder("__session", RemixFormat::ReactRouter)
+///     .secrets(["newest", "older"])
+///     .same_site(SameSite::Lax)
+///     .path("/")
+///     .max_age(time::Duration::hours(1))
+///     .build()?;
+/// assert_eq!(codec.name(), "__session");
+///
+/// // No secret: refused (unsigned session cookies are not supported).
+/// let err = RemixCodec::builder("__session", RemixFormat::Remix3).build().unwrap_err();
+/// assert_eq!(err, ConfigError::InvalidSecret);
+/// # Ok::<(), ConfigError>(())
+/// ```
 #[must_use]
 pub struct RemixCodecBuilder {
     format: RemixFormat,
