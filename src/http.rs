@@ -218,7 +218,10 @@ mod tests {
     fn reports_why_and_gives_fresh_session() {
         let c = codec();
         let now = OffsetDateTime::now_utc();
-        assert!(matches!(c.try_read_headers_at(&headers(&[]), now), Ok(None)));
+        assert!(matches!(
+            c.try_read_headers_at(&headers(&[]), now),
+            Ok(None)
+        ));
         assert!(matches!(
             c.try_read_headers_at(&headers(&["other=1", "x=2"]), now),
             Ok(None)

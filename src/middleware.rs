@@ -149,11 +149,11 @@ where
                 Ok(Some(session)) => (session, true),
                 Ok(None) => (Session::new(), false),
                 Err(reason) => {
-                tracing::info!(
-                    cookie = codec.name(),
-                    %reason,
-                    "session cookie refused; starting a new session"
-                );
+                    tracing::info!(
+                        cookie = codec.name(),
+                        %reason,
+                        "session cookie refused; starting a new session"
+                    );
                     (Session::new(), true)
                 }
             };

@@ -153,7 +153,11 @@ impl Client {
             }
             let want = format!(
                 "{} {expected_n} {}",
-                if expected_n == 0 { "-".into() } else { self.id.to_string() },
+                if expected_n == 0 {
+                    "-".into()
+                } else {
+                    self.id.to_string()
+                },
                 due.as_deref().unwrap_or("-")
             );
             assert_eq!(answer.body, want, "client {} request {k}", self.id);

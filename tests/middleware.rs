@@ -53,7 +53,10 @@ fn set_cookies(res: &Response<String>) -> Vec<String> {
 
 fn session_pair(res: &Response<String>) -> String {
     let all = set_cookies(res);
-    let c = all.iter().find(|c| c.starts_with("sid=")).expect("a session cookie");
+    let c = all
+        .iter()
+        .find(|c| c.starts_with("sid="))
+        .expect("a session cookie");
     c.split(';').next().unwrap().to_owned()
 }
 
@@ -160,10 +163,19 @@ fn replace_with_clean_session_deletes_and_with_flash_reissues() {
     let old_id = res.body().clone();
     let new_pair = session_pair(&res);
     let res = run(&layer, &[&new_pair], |h, res| {
-        *res.body_mut() = format!("{} {:?} {:?}", h.id(), h.get::<String>("msg"), h.get::<u32>("n"));
+        *res.body_mut() = format!(
+            "{} {:?} {:?}",
+            h.id(),
+            h.get::<String>("msg"),
+            h.get::<u32>("n")
+        );
     });
     assert!(!res.body().starts_with(&old_id));
-    assert!(res.body().ends_with("Ok(Some(\"bye\")) Ok(None)"), "{}", res.body());
+    assert!(
+        res.body().ends_with("Ok(Some(\"bye\")) Ok(None)"),
+        "{}",
+        res.body()
+    );
 }
 
 #[test]
@@ -178,7 +190,11 @@ fn set_codec_rotates_keys_and_reissues_old_cookies() {
     let only_b = codec(&[SECRET_B]);
     let value = new_pair.strip_prefix("sid=").unwrap();
     assert!(only_b.decode(value).is_ok());
-    assert!(only_b.decode(old_pair.strip_prefix("sid=").unwrap()).is_err());
+    assert!(
+        only_b
+            .decode(old_pair.strip_prefix("sid=").unwrap())
+            .is_err()
+    );
     // Once the old key is dropped, old cookies give a fresh session.
     layer.set_codec(only_b);
     assert_eq!(run(&layer, &[&old_pair], peek).body(), "None");
@@ -245,7 +261,11 @@ fn too_large_session_is_logged_and_not_sent() {
     assert!(set_cookies(&res).is_empty());
     let logs = logs.lock().unwrap();
     assert_eq!(logs.len(), 1, "{logs:?}");
-    assert!(logs[0].starts_with("ERROR") && logs[0].contains("too large"), "{}", logs[0]);
+    assert!(
+        logs[0].starts_with("ERROR") && logs[0].contains("too large"),
+        "{}",
+        logs[0]
+    );
 }
 
 #[cfg(feature = "axum")]
@@ -257,7 +277,9 @@ fn axum_extractor_works_and_reports_a_missing_layer() {
         session.set("n", n).unwrap();
         n.to_string()
     }
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let router = Router::new().route("/", get(handler));
     let res = rt
         .block_on(router.clone().oneshot(Request::new(Body::empty())))
@@ -269,5 +291,10 @@ fn axum_extractor_works_and_reports_a_missing_layer() {
         .block_on(app.oneshot(Request::new(Body::empty())))
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()[SET_COOKIE].to_str().unwrap().starts_with("sid="));
+    assert!(
+        res.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("sid=")
+    );
 }
