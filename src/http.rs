@@ -5,32 +5,6 @@
 //! cookies over several `cookie` fields, and both are handled alike.
 //! [`SessionCodec::save_to_headers`] appends the `Set-Cookie` to a
 //! response's headers, leaving every other `Set-Cookie` alone.
-//!
-//! ```
-//! use cookie_session::{Key, Keyring, SessionCodec};
-//! use http::header::{COOKIE, SET_COOKIE};
-//! use http::{HeaderMap, HeaderValue};
-//!
-//! let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
-//!
-//! // First response: a new session with a value.
-//! let mut session = codec.read_headers(&HeaderMap::new());
-//! session.set("user", "alice")?;
-//! let mut response = HeaderMap::new();
-//! response.append(SET_COOKIE, HeaderValue::from_static("theme=dark"));
-//! assert!(codec.save_to_headers(&session, &mut response)?);
-//! assert_eq!(response.get_all(SET_COOKIE).iter().count(), 2); // theme kept
-//!
-//! // Next request, HTTP/2 style: the cookies split over two fields.
-//! let set_cookie = response.get_all(SET_COOKIE).iter().nth(1).unwrap().to_str()?;
-//! let pair = set_cookie.split(';').next().unwrap();
-//! let mut request = HeaderMap::new();
-//! request.append(COOKIE, HeaderValue::from_static("theme=dark"));
-//! request.append(COOKIE, HeaderValue::from_str(pair)?);
-//! let session = codec.read_headers(&request);
-//! assert_eq!(session.get::<String>("user")?.as_deref(), Some("alice"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 use std::borrow::Cow;
 
@@ -47,6 +21,32 @@ impl SessionCodec {
     /// The session from a request's headers, now; see
     /// [`try_read_headers_at`](Self::try_read_headers_at). A fresh session
     /// (not dirty) if no cookie decodes.
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, SessionCodec};
+    /// use http::header::{COOKIE, SET_COOKIE};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+    ///
+    /// // First response: a new session with a value.
+    /// let mut session = codec.read_headers(&HeaderMap::new());
+    /// session.set("user", "alice")?;
+    /// let mut response = HeaderMap::new();
+    /// response.append(SET_COOKIE, HeaderValue::from_static("theme=dark"));
+    /// assert!(codec.save_to_headers(&session, &mut response)?);
+    /// assert_eq!(response.get_all(SET_COOKIE).iter().count(), 2); // theme kept
+    ///
+    /// // Next request, HTTP/2 style: the cookies split over two fields.
+    /// let set_cookie = response.get_all(SET_COOKIE).iter().nth(1).unwrap().to_str()?;
+    /// let pair = set_cookie.split(';').next().unwrap();
+    /// let mut request = HeaderMap::new();
+    /// request.append(COOKIE, HeaderValue::from_static("theme=dark"));
+    /// request.append(COOKIE, HeaderValue::from_str(pair)?);
+    /// let session = codec.read_headers(&request);
+    /// assert_eq!(session.get::<String>("user")?.as_deref(), Some("alice"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_headers(&self, headers: &HeaderMap) -> Session {
         match self.try_read_headers_at(headers, OffsetDateTime::now_utc()) {
             Ok(Some(s)) => s,
@@ -286,7 +286,7 @@ mod tests {
 
         s.destroy();
         assert!(c.save_to_headers(&s, &mut h).unwrap());
-        let last = h.get_all(SET_COOKIE).iter().last().unwrap();
+        let last = h.get_all(SET_COOKIE).iter().next_back().unwrap();
         assert!(last.to_str().unwrap().starts_with("sid=;"));
         c.remove_from_headers(&mut h);
         assert_eq!(h.get_all(SET_COOKIE).iter().count(), 5);

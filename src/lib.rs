@@ -57,12 +57,15 @@
 //!
 //! # Optional features
 //!
-//! - `http`: [`SessionCodec::read_headers`] and
-//!   [`SessionCodec::save_to_headers`] work on an `http::HeaderMap`.
-//! - `tower`: [`SessionLayer`], a middleware that loads the session before
-//!   the handler, hands it over as a [`SessionHandle`] and writes
-//!   `Set-Cookie` only when needed.
-//! - `axum`: [`SessionHandle`] is an axum extractor.
+//! All off by default.
+//!
+//! - `http`: `SessionCodec::read_headers` and `SessionCodec::save_to_headers`
+//!   work on an `http::HeaderMap` (all `Cookie` headers, HTTP/1 and HTTP/2
+//!   style; other `Set-Cookie` headers left alone).
+//! - `tower`: `SessionLayer`, a middleware that loads the session before the
+//!   handler, hands it over as a `SessionHandle` and writes `Set-Cookie`
+//!   only when the session changed. Implies `http`.
+//! - `axum`: `SessionHandle` is an axum extractor. Implies `tower`.
 //!
 //! The wire format is specified in `docs/FORMAT.md`, with test vectors in
 //! `tests/vectors/`.

@@ -1,50 +1,7 @@
 //! [`SessionLayer`]: a tower middleware that loads the session before the
 //! handler and saves it after (feature `tower`).
 //!
-//! For every request the layer
-//!
-//! 1. reads the session from the `Cookie` headers (a fresh one if there is
-//!    none, or if the cookie is refused: the reason is logged through
-//!    `tracing` at `info` level, never the cookie);
-//! 2. puts a [`SessionHandle`] into the request's extensions (with the
-//!    `axum` feature, the handle is an extractor);
-//! 3. after the handler, appends a `Set-Cookie` only if the session is
-//!    dirty or destroyed, and `Vary: Cookie` whenever the request carried a
-//!    session cookie or the response sets one.
-//!
-//! ```
-//! use cookie_session::{Key, Keyring, SessionCodec, SessionHandle, SessionLayer};
-//! use http::{Request, Response, header::SET_COOKIE};
-//! use tower::{ServiceBuilder, ServiceExt, service_fn};
-//!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
-//! let app = ServiceBuilder::new()
-//!     .layer(SessionLayer::new(codec))
-//!     .service(service_fn(|req: Request<String>| async move {
-//!         let session = req.extensions().get::<SessionHandle>().unwrap();
-//!         let visits = session.get::<u32>("visits")?.unwrap_or(0) + 1;
-//!         session.set("visits", visits)?;
-//!         Ok::<_, cookie_session::SessionError>(Response::new(format!("visit {visits}")))
-//!     }));
-//!
-//! let response = app.oneshot(Request::new(String::new())).await?;
-//! assert!(response.headers()[SET_COOKIE].to_str()?.starts_with("sid="));
-//! assert_eq!(response.body(), "visit 1");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! # }).unwrap();
-//! ```
-//!
-//! With axum, take the handle as an extractor:
-//!
-//! ```ignore
-//! async fn count(session: SessionHandle) -> String {
-//!     let n = session.get::<u64>("n").unwrap().unwrap_or(0) + 1;
-//!     session.set("n", n).unwrap();
-//!     n.to_string()
-//! }
-//! let app = Router::new().route("/", get(count)).layer(SessionLayer::new(codec));
-//! ```
+//! See [`SessionLayer`].
 
 use std::fmt;
 use std::future::Future;
@@ -67,9 +24,70 @@ use crate::session::Session;
 /// A tower [`Layer`] that gives every request a [`SessionHandle`] and
 /// saves the session into the response.
 ///
+/// For every request the layer
+///
+/// 1. reads the session from the `Cookie` headers (a fresh one if there is
+///    none, or if the cookie is refused: the reason is logged through
+///    `tracing` at `info` level, never the cookie);
+/// 2. puts a [`SessionHandle`] into the request's extensions (with the
+///    `axum` feature, the handle is an extractor);
+/// 3. after the handler, appends a `Set-Cookie` only if the session is
+///    dirty or destroyed, and `Vary: Cookie` whenever the request carried a
+///    session cookie or the response sets one.
+///
+/// ```
+/// use cookie_session::{Key, Keyring, SessionCodec, SessionHandle, SessionLayer};
+/// use http::{Request, Response, header::SET_COOKIE};
+/// use tower::{ServiceBuilder, ServiceExt, service_fn};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+/// let app = ServiceBuilder::new()
+///     .layer(SessionLayer::new(codec))
+///     .service(service_fn(|req: Request<String>| async move {
+///         let session = req.extensions().get::<SessionHandle>().unwrap();
+///         let visits = session.get::<u32>("visits")?.unwrap_or(0) + 1;
+///         session.set("visits", visits)?;
+///         Ok::<_, cookie_session::SessionError>(Response::new(format!("visit {visits}")))
+///     }));
+///
+/// let response = app.oneshot(Request::new(String::new())).await?;
+/// assert!(response.headers()[SET_COOKIE].to_str()?.starts_with("sid="));
+/// assert_eq!(response.body(), "visit 1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+///
 /// Clones share the codec: [`set_codec`](SessionLayer::set_codec) on any
 /// clone changes it for every service the layer made, e.g. to rotate keys
 /// without a restart.
+///
+/// With the `axum` feature, take the handle as an extractor (see
+/// `examples/app.rs` for a whole application).
+#[cfg_attr(
+    feature = "axum",
+    doc = r#"
+```no_run
+use axum::{Router, routing::get};
+use cookie_session::{Key, Keyring, SessionCodec, SessionHandle, SessionLayer};
+
+async fn count(session: SessionHandle) -> String {
+    let n = session.get::<u64>("n").ok().flatten().unwrap_or(0) + 1;
+    session.set("n", n).expect("a number is a valid value");
+    format!("request {n} of this session")
+}
+
+# async fn run() -> Result<(), Box<dyn std::error::Error>> {
+let key = Key::from_secret(std::env::var("SESSION_SECRET")?.as_bytes())?;
+let codec = SessionCodec::builder("session", Keyring::new(key)).build()?;
+let app = Router::new().route("/", get(count)).layer(SessionLayer::new(codec));
+let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+axum::serve(listener, app).await?;
+# Ok(())
+# }
+```
+"#
+)]
 #[derive(Clone)]
 pub struct SessionLayer {
     codec: Arc<RwLock<SessionCodec>>,
