@@ -2,9 +2,7 @@
 //! §4.2, §4.4), ported to `SessionCodec::read` / `save`, plus the header
 //! behaviour the codec adds (deletion, attributes, several cookies).
 
-use cookie_session::{
-    ConfigError, DecodeError, Key, Keyring, SameSite, Session, SessionCodec,
-};
+use cookie_session::{ConfigError, DecodeError, Key, Keyring, SameSite, Session, SessionCodec};
 use time::{Duration, OffsetDateTime};
 
 fn key(n: u8) -> Key {
@@ -13,7 +11,9 @@ fn key(n: u8) -> Key {
 }
 
 fn codec() -> SessionCodec {
-    SessionCodec::builder("__sess", Keyring::new(key(1))).build().unwrap()
+    SessionCodec::builder("__sess", Keyring::new(key(1)))
+        .build()
+        .unwrap()
 }
 
 fn now() -> OffsetDateTime {
@@ -27,7 +27,11 @@ fn browser(set_cookie: &str, previous: Option<String>) -> Option<String> {
         return None;
     }
     let pair = set_cookie.split(';').next().unwrap().to_owned();
-    if pair.ends_with('=') { previous } else { Some(pair) }
+    if pair.ends_with('=') {
+        previous
+    } else {
+        Some(pair)
+    }
 }
 
 /// One request: read the session from `cookie`, let `handler` change it,
@@ -79,7 +83,10 @@ fn clears_session_data_when_the_session_is_destroyed() {
     let set_cookie = set_cookie.expect("destroy sends a deletion");
     assert!(set_cookie.starts_with("__sess=;"), "{set_cookie}");
     assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
-    assert!(set_cookie.contains("Expires=Thu, 01 Jan 1970 00:00:00 GMT"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+        "{set_cookie}"
+    );
     assert_eq!(cookie, None, "the browser deleted the cookie");
     let (s, _, _) = request(&c, cookie, count);
     assert_eq!(count_of(&s), 1);
@@ -120,7 +127,10 @@ fn makes_flash_data_available_only_on_the_next_request() {
     assert_eq!(message(&s), None);
     let (s, set_cookie, cookie) = request(&c, cookie, |_| {});
     assert_eq!(message(&s).as_deref(), Some("success!"));
-    assert!(set_cookie.is_some(), "the flash is dropped with a new cookie");
+    assert!(
+        set_cookie.is_some(),
+        "the flash is dropped with a new cookie"
+    );
     let (s, set_cookie, _) = request(&c, cookie, |_| {});
     assert_eq!(message(&s), None);
     assert_eq!(set_cookie, None);
@@ -137,7 +147,11 @@ fn leaves_old_session_data_in_storage_by_default_when_the_id_is_regenerated() {
     let (s, _, _) = request(&c, cookie, count);
     assert_eq!(count_of(&s), 2);
     let (s, _, _) = request(&c, first, count);
-    assert_eq!(count_of(&s), 2, "old session data should still be in storage");
+    assert_eq!(
+        count_of(&s),
+        2,
+        "old session data should still be in storage"
+    );
 }
 
 #[test]
@@ -175,7 +189,13 @@ fn defaults_path_samesite_httponly_secure() {
     let mut s = Session::new();
     s.set("a", 1).unwrap();
     let h = codec().save_at(&s, now()).unwrap().unwrap();
-    for attr in ["Path=/", "SameSite=Lax", "HttpOnly", "Secure", "Max-Age=1209600"] {
+    for attr in [
+        "Path=/",
+        "SameSite=Lax",
+        "HttpOnly",
+        "Secure",
+        "Max-Age=1209600",
+    ] {
         assert!(h.split("; ").any(|a| a == attr), "{attr} missing from {h}");
     }
     assert!(!h.contains("Domain"), "{h}");
@@ -209,7 +229,10 @@ fn supports_overriding_cookie_properties() {
     }
     // Deletion repeats Path and Domain, or the browser would not match it.
     let d = c.removal();
-    assert!(d.contains("Domain=remix.run") && d.contains("Path=/about"), "{d}");
+    assert!(
+        d.contains("Domain=remix.run") && d.contains("Path=/about"),
+        "{d}"
+    );
 }
 
 #[test]
@@ -230,7 +253,12 @@ fn attributes_can_be_turned_off() {
     // The server still enforces max_age on a browser-session cookie.
     let value = h.split(';').next().unwrap();
     let later = now() + cookie_session::DEFAULT_MAX_AGE;
-    assert!(c.read_at(Some(value), later).get::<u8>("a").unwrap().is_none());
+    assert!(
+        c.read_at(Some(value), later)
+            .get::<u8>("a")
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -241,13 +269,34 @@ fn refuses_configurations_browsers_would_reject() {
         ConfigError::Incompatible("Partitioned requires Secure")
     );
     assert!(b().same_site(SameSite::None).secure(false).build().is_err());
-    assert_eq!(b().path("about").build().unwrap_err(), ConfigError::InvalidAttribute("Path"));
-    assert_eq!(b().domain("a;b").build().unwrap_err(), ConfigError::InvalidAttribute("Domain"));
-    assert_eq!(b().max_age(Duration::ZERO).build().unwrap_err(), ConfigError::InvalidDuration("max_age"));
+    assert_eq!(
+        b().path("about").build().unwrap_err(),
+        ConfigError::InvalidAttribute("Path")
+    );
+    assert_eq!(
+        b().domain("a;b").build().unwrap_err(),
+        ConfigError::InvalidAttribute("Domain")
+    );
+    assert_eq!(
+        b().max_age(Duration::ZERO).build().unwrap_err(),
+        ConfigError::InvalidDuration("max_age")
+    );
     assert!(b().max_lifetime(Duration::seconds(-1)).build().is_err());
-    assert_eq!(b().max_size(4097).build().unwrap_err(), ConfigError::InvalidSizeLimit);
-    assert!(SessionCodec::builder("__Host-s", Keyring::new(key(1))).domain("x.org").build().is_err());
-    assert!(SessionCodec::builder("bad name", Keyring::new(key(1))).build().is_err());
+    assert_eq!(
+        b().max_size(4097).build().unwrap_err(),
+        ConfigError::InvalidSizeLimit
+    );
+    assert!(
+        SessionCodec::builder("__Host-s", Keyring::new(key(1)))
+            .domain("x.org")
+            .build()
+            .is_err()
+    );
+    assert!(
+        SessionCodec::builder("bad name", Keyring::new(key(1)))
+            .build()
+            .is_err()
+    );
 }
 
 #[test]
@@ -255,13 +304,18 @@ fn parses_utf8_values() {
     let c = codec();
     let (_, _, cookie) = request(&c, None, |s| s.set("greeting", "日本語").unwrap());
     let (s, _, _) = request(&c, cookie, |_| {});
-    assert_eq!(s.get::<String>("greeting").unwrap().as_deref(), Some("日本語"));
+    assert_eq!(
+        s.get::<String>("greeting").unwrap().as_deref(),
+        Some("日本語")
+    );
 }
 
 #[test]
 fn fails_to_parse_values_with_an_invalid_signature() {
     let (_, _, cookie) = request(&codec(), None, count);
-    let other = SessionCodec::builder("__sess", Keyring::new(key(2))).build().unwrap();
+    let other = SessionCodec::builder("__sess", Keyring::new(key(2)))
+        .build()
+        .unwrap();
     let (s, _, _) = request(&other, cookie.clone(), |_| {});
     assert!(s.is_empty() && !s.is_dirty());
     assert_eq!(
@@ -286,22 +340,32 @@ fn fails_to_parse_values_with_invalid_signature_encoding() {
 fn supports_secret_rotation() {
     let old = codec();
     let (_, old_set_cookie, cookie) = request(&old, None, count);
-    let rotated = SessionCodec::builder("__sess", Keyring::new(key(2)).with_fallback(key(1)).unwrap())
-        .build()
-        .unwrap();
+    let rotated = SessionCodec::builder(
+        "__sess",
+        Keyring::new(key(2)).with_fallback(key(1)).unwrap(),
+    )
+    .build()
+    .unwrap();
     let s = rotated.read_at(cookie.as_deref(), now());
     assert_eq!(count_of(&s), 1);
     assert!(s.is_dirty(), "signed by a fallback key: re-issue");
     let new_set_cookie = rotated.save_at(&s, now()).unwrap().unwrap();
     assert_ne!(Some(&new_set_cookie), old_set_cookie.as_ref());
     let new_cookie = browser(&new_set_cookie, None);
-    let v = rotated.verify_at(new_cookie.as_deref().unwrap().split_once('=').unwrap().1, now()).unwrap();
+    let v = rotated
+        .verify_at(
+            new_cookie.as_deref().unwrap().split_once('=').unwrap().1,
+            now(),
+        )
+        .unwrap();
     assert_eq!(v.key_id, key(2).id());
     assert!(!v.needs_reissue);
     assert!(!v.session.is_dirty());
     assert_eq!(count_of(&v.session), 1);
     // Once the old key is dropped, old cookies are gone.
-    let dropped = SessionCodec::builder("__sess", Keyring::new(key(2))).build().unwrap();
+    let dropped = SessionCodec::builder("__sess", Keyring::new(key(2)))
+        .build()
+        .unwrap();
     assert!(dropped.read_at(cookie.as_deref(), now()).is_empty());
 }
 
@@ -310,7 +374,11 @@ fn parses_missing_and_empty_headers_as_no_session() {
     let c = codec();
     assert_eq!(c.try_read_at(None, now()).unwrap().map(|s| s.len()), None);
     assert!(c.try_read_at(Some(""), now()).unwrap().is_none());
-    assert!(c.try_read_at(Some("other-cookie=hello"), now()).unwrap().is_none());
+    assert!(
+        c.try_read_at(Some("other-cookie=hello"), now())
+            .unwrap()
+            .is_none()
+    );
     assert!(c.read_at(Some("other-cookie=hello"), now()).is_empty());
 }
 
@@ -323,7 +391,10 @@ fn the_first_verifying_cookie_of_the_name_wins() {
     let who = |h: &str| c.read_at(Some(h), now()).get::<String>("who").unwrap();
     assert_eq!(who(&format!("x=1; {a}; {b}")).as_deref(), Some("a"));
     assert_eq!(who(&format!("{b}; y=2; {a}")).as_deref(), Some("b"));
-    assert_eq!(who(&format!("__sess=garbage; {b}; {a}")).as_deref(), Some("b"));
+    assert_eq!(
+        who(&format!("__sess=garbage; {b}; {a}")).as_deref(),
+        Some("b")
+    );
     // The name is matched exactly.
     let upper = a.replacen("__sess", "__SESS", 1);
     assert_eq!(who(&upper), None);

@@ -307,7 +307,11 @@ fn a_value_wins_over_incoming_flash_of_the_same_name() {
     assert_eq!(get_str(&s, "k").as_deref(), Some("value"));
     assert_eq!(s.len(), 2, "a key in both maps counts twice");
     s.unset("k").unwrap();
-    assert_eq!(get_str(&s, "k").as_deref(), Some("flash"), "unset cannot remove flash");
+    assert_eq!(
+        get_str(&s, "k").as_deref(),
+        Some("flash"),
+        "unset cannot remove flash"
+    );
     assert!(s.has("k"));
 }
 
@@ -317,8 +321,14 @@ fn set_does_not_touch_pending_flash() {
     s.flash("k", "f").unwrap();
     s.set("k", "v").unwrap();
     let d = s.data();
-    assert_eq!(d.values.get("k").unwrap().deserialize::<String>().unwrap(), "v");
-    assert_eq!(d.flash.get("k").unwrap().deserialize::<String>().unwrap(), "f");
+    assert_eq!(
+        d.values.get("k").unwrap().deserialize::<String>().unwrap(),
+        "v"
+    );
+    assert_eq!(
+        d.flash.get("k").unwrap().deserialize::<String>().unwrap(),
+        "f"
+    );
 }
 
 #[test]
@@ -350,16 +360,28 @@ fn get_of_another_shape_is_an_error() {
     let mut s = Session::new();
     s.set("n", 42).unwrap();
     s.set("list", [1, 2]).unwrap();
-    assert!(matches!(s.get::<String>("n"), Err(SessionError::Deserialize(_))));
-    assert!(matches!(s.get::<User>("list"), Err(SessionError::Deserialize(_))));
-    assert!(matches!(s.get::<u8>("list"), Err(SessionError::Deserialize(_))));
+    assert!(matches!(
+        s.get::<String>("n"),
+        Err(SessionError::Deserialize(_))
+    ));
+    assert!(matches!(
+        s.get::<User>("list"),
+        Err(SessionError::Deserialize(_))
+    ));
+    assert!(matches!(
+        s.get::<u8>("list"),
+        Err(SessionError::Deserialize(_))
+    ));
     assert_eq!(s.get::<u64>("n").unwrap(), Some(42));
 }
 
 #[test]
 fn set_refuses_values_the_format_cannot_carry() {
     let mut s = Session::new();
-    assert!(matches!(s.set("big", u128::MAX), Err(SessionError::InvalidValue(_))));
+    assert!(matches!(
+        s.set("big", u128::MAX),
+        Err(SessionError::InvalidValue(_))
+    ));
     assert!(!s.has("big"));
     // Small 128-bit values fit in 64-bit CBOR integers.
     s.set("small", 5u128).unwrap();
