@@ -311,6 +311,31 @@ impl Session {
         }
     }
 
+    /// The flash that arrived with this request, readable through
+    /// [`get`](Session::get) and dropped from the next cookie; empty once
+    /// destroyed. (Flash set during this request is in
+    /// [`data().flash`](Session::data).)
+    ///
+    /// ```
+    /// use cookie_session::Session;
+    ///
+    /// let mut before = Session::with_id("s");
+    /// before.flash("notice", "Saved")?;
+    /// let now = Session::from_data("s", before.data());
+    /// assert_eq!(now.incoming_flash().keys().collect::<Vec<_>>(), ["notice"]);
+    /// # Ok::<(), cookie_session::SessionError>(())
+    /// ```
+    pub fn incoming_flash(&self) -> &ValueMap {
+        static EMPTY: ValueMap = ValueMap {
+            entries: Vec::new(),
+        };
+        if self.destroyed {
+            &EMPTY
+        } else {
+            &self.flash_in
+        }
+    }
+
     /// The id this session had when it was created, once
     /// [`regenerate_id(true)`](Session::regenerate_id) has been called.
     ///
