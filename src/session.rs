@@ -230,6 +230,12 @@ impl Default for Session {
 /// A new session id: 128 bits from the operating system's CSPRNG, as 22
 /// characters of unpadded base64url.
 ///
+/// ```
+/// let id = cookie_session::generate_id();
+/// assert_eq!(id.len(), 22);
+/// assert_ne!(id, cookie_session::generate_id());
+/// ```
+///
 /// # Panics
 /// If the operating system's random number generator fails.
 pub fn generate_id() -> String {
