@@ -311,6 +311,32 @@ impl Session {
         }
     }
 
+    /// The flash values that arrived with this request (what
+    /// [`get`](Session::get) falls back to), in the order they were sent;
+    /// empty once destroyed. Unlike [`data`](Session::data), which holds
+    /// the flash set for the next request.
+    ///
+    /// ```
+    /// use cookie_session::{Session, SessionData, Value, ValueMap};
+    ///
+    /// let mut flash = ValueMap::new();
+    /// flash.insert("notice", Value::from_serialize("Saved")?);
+    /// let s = Session::from_data("abc", SessionData { values: ValueMap::new(), flash });
+    /// assert_eq!(s.incoming_flash().keys().collect::<Vec<_>>(), ["notice"]);
+    /// assert!(s.data().flash.is_empty());
+    /// # Ok::<(), cookie_session::SessionError>(())
+    /// ```
+    pub fn incoming_flash(&self) -> &ValueMap {
+        static EMPTY: ValueMap = ValueMap {
+            entries: Vec::new(),
+        };
+        if self.destroyed {
+            &EMPTY
+        } else {
+            &self.flash_in
+        }
+    }
+
     /// The id this session had when it was created, once
     /// [`regenerate_id(true)`](Session::regenerate_id) has been called.
     ///
