@@ -697,6 +697,7 @@ fn keygen(_: &Opts) -> Result<u8, Failure> {
 // encode
 
 fn encode(o: &Opts) -> Result<u8, Failure> {
+    let codec = build_codec(o, load_keyring(o)?)?;
     let text = match o.input.as_deref() {
         None | Some("-") => read_stdin_text("the session JSON")?,
         Some(path) => {
@@ -707,7 +708,6 @@ fn encode(o: &Opts) -> Result<u8, Failure> {
         }
     };
     let mut session = session_from_json(&text)?;
-    let codec = build_codec(o, load_keyring(o)?)?;
     let now = o.now();
     let out = if o.set_cookie {
         if !session.is_dirty() {
@@ -801,6 +801,9 @@ struct Candidate {
 }
 
 fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
+    let keyring = load_keyring(o)?;
+    let key_ids: Vec<KeyId> = keyring.keys().iter().map(Key::id).collect();
+    let codec = build_codec(o, keyring)?;
     let text = match o.positional.first() {
         Some(v) => v.clone(),
         None => read_stdin_text(if o.header {
@@ -809,9 +812,6 @@ fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
             "the cookie value"
         })?,
     };
-    let keyring = load_keyring(o)?;
-    let key_ids: Vec<KeyId> = keyring.keys().iter().map(Key::id).collect();
-    let codec = build_codec(o, keyring)?;
     let now = o.now();
     let candidates = if o.header {
         cookies_named(&text, codec.name())
