@@ -112,10 +112,11 @@ INPUT (standard input, or --input FILE; '-' means standard input):
     {\"id\": \"optional id\", \"values\": {\"user\": \"alice\"}, \"flash\": {\"notice\": \"Hi\"}}
 
     All three fields are optional; no id means a new random one. Values and
-    flash are stored as CBOR: a value that is null is left out (as
-    Session::set does); flash is what the next request will read. The
-    `session` object printed by `decode` has this shape, so
-    `decode | jq .session | encode` re-signs a session.
+    flash are stored as CBOR, in the order given. A value that is null is
+    left out (as Session::set does); flash values are kept as given, null
+    too, and are what the next request will read. The `session` object
+    printed by `decode` has this shape, so `decode | jq .session | encode`
+    re-signs a session.
 
 OPTIONS:
     --name NAME           Cookie name, signed into the cookie [default: __session]
@@ -146,9 +147,10 @@ USAGE:
     cookie-session decode [OPTIONS] --header [HEADER]
 
 INPUT (the argument, or standard input when there is none):
-    A cookie value (a leading `NAME=` is accepted), or with --header a whole
-    Cookie header (a leading `Cookie:` is accepted; several lines are several
-    headers). In a header, the cookies named --name are tried in order and the
+    A cookie value (a leading `NAME=` is accepted; put `--` before an
+    argument that starts with `-`), or with --header a whole Cookie header (a
+    leading `Cookie:` is accepted; several lines are several headers). In a
+    header, the cookies named --name are tried in order, at most 16, and the
     first that verifies wins, as SessionCodec::read does.
 
 OUTPUT (standard output, JSON):
@@ -1067,9 +1069,13 @@ fn unverified_out(value: &str, key_ids: &[KeyId]) -> Out {
              use them only to tell why the cookie was refused",
         ),
     );
-    let bytes = match URL_SAFE_NO_PAD.decode(value.as_bytes()) {
-        Ok(b) if value.len() <= 8192 => b,
-        _ => return obj([warning, ("readable", Out::Bool(false))]),
+    let decoded = if value.len() <= 2 * cookie_session::MAX_COOKIE_SIZE {
+        URL_SAFE_NO_PAD.decode(value.as_bytes()).ok()
+    } else {
+        None
+    };
+    let Some(bytes) = decoded else {
+        return obj([warning, ("readable", Out::Bool(false))]);
     };
     if bytes.len() < HEADER {
         return obj([warning, ("readable", Out::Bool(false))]);
