@@ -7,13 +7,13 @@
 //!
 //! Environment:
 //!
-//! - `SESSION_SECRET`: the secret the signing key is derived from, 32 or
-//!   more random characters (e.g. `Key::generate_secret()`). Unset, the app
-//!   generates a throw-away key and warns loudly: sessions then end when it
-//!   restarts.
-//! - `SESSION_OLD_SECRETS`: former secrets, comma-separated, still accepted
-//!   (cookies they signed are re-issued with `SESSION_SECRET`'s key): key
-//!   rotation across a restart.
+//! - `COOKIE_SESSION_SECRET`: the secret the signing key is derived from,
+//!   32 or more random characters (e.g. from `Key::generate_secret()` or
+//!   `cargo run --features cli -- keygen`). Unset, the app generates a
+//!   throw-away key and warns loudly: sessions then end when it restarts.
+//! - `COOKIE_SESSION_FALLBACK_SECRETS`: former secrets, comma- or
+//!   newline-separated, still accepted (cookies they signed are re-issued
+//!   with the new key): key rotation across a restart.
 //! - `APP_ADDR`: the address to listen on, `127.0.0.1:3000` by default.
 //!
 //! `POST /rotate` rotates keys without a restart: a new key signs from then
@@ -51,38 +51,45 @@ fn codec(keys: &Keyring) -> SessionCodec {
 }
 
 fn keyring_from_env() -> Keyring {
-    let primary = match std::env::var("SESSION_SECRET") {
+    let primary = match std::env::var("COOKIE_SESSION_SECRET") {
         Ok(secret) => Key::from_secret(secret.trim().as_bytes()).unwrap_or_else(|e| {
-            eprintln!("SESSION_SECRET is not usable: {e}");
+            eprintln!("COOKIE_SESSION_SECRET is not usable: {e}");
             std::process::exit(2);
         }),
         Err(_) => {
             eprintln!(
-                "\n\
-                 ************************************************************\n\
-                 *  WARNING: SESSION_SECRET is not set.                     *\n\
-                 *  Using a random development key: every session ends     *\n\
-                 *  when this process stops. Never run like this in        *\n\
-                 *  production. Set SESSION_SECRET to 32+ random chars.    *\n\
-                 ************************************************************\n"
+                "\n{stars}\n\
+                 *  WARNING: COOKIE_SESSION_SECRET is not set.\n\
+                 *  Using a random development key: every session ends when\n\
+                 *  this process stops. Never run like this in production:\n\
+                 *  set COOKIE_SESSION_SECRET to a secret of 32+ random\n\
+                 *  characters, e.g. from `cargo run --features cli -- keygen`.\n\
+                 {stars}\n",
+                stars = "*".repeat(64)
             );
             Key::generate()
         }
     };
     let mut ring = Keyring::new(primary);
-    if let Ok(old) = std::env::var("SESSION_OLD_SECRETS") {
+    if let Ok(old) = std::env::var("COOKIE_SESSION_FALLBACK_SECRETS") {
         for (i, secret) in old
-            .split(',')
+            .split([',', '\n'])
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .enumerate()
         {
             let key = Key::from_secret(secret.as_bytes()).unwrap_or_else(|e| {
-                eprintln!("SESSION_OLD_SECRETS entry {} is not usable: {e}", i + 1);
+                eprintln!(
+                    "COOKIE_SESSION_FALLBACK_SECRETS entry {} is not usable: {e}",
+                    i + 1
+                );
                 std::process::exit(2);
             });
             ring = ring.with_fallback(key).unwrap_or_else(|e| {
-                eprintln!("SESSION_OLD_SECRETS entry {} is not usable: {e}", i + 1);
+                eprintln!(
+                    "COOKIE_SESSION_FALLBACK_SECRETS entry {} is not usable: {e}",
+                    i + 1
+                );
                 std::process::exit(2);
             });
         }

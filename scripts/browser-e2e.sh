@@ -41,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 # A fixed secret for this run only; port 0: the app reports the port it got.
-SESSION_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n') \
+COOKIE_SESSION_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n') \
 APP_ADDR=127.0.0.1:0 \
   "${CARGO_TARGET_DIR:-target}/debug/examples/app" >"$workdir/app.out" 2>"$workdir/app.err" &
 app_pid=$!
