@@ -62,6 +62,16 @@ use crate::session::Session;
 /// clone changes it for every service the layer made, e.g. to rotate keys
 /// without a restart.
 ///
+/// Concurrent requests of one browser each get their own copy of the
+/// session, as its cookie was when they were sent; the browser keeps the
+/// `Set-Cookie` of whichever response arrives last. This is inherent to
+/// sessions kept in a cookie: keep what concurrent requests change out of
+/// it.
+///
+/// A session too large for a cookie cannot be saved: the response goes out
+/// without `Set-Cookie` and the error is logged at `error` level. Check
+/// sizes in the handler with [`SessionCodec::encode`] if that matters.
+///
 /// With the `axum` feature, take the handle as an extractor (see
 /// `examples/app.rs` for a whole application).
 #[cfg_attr(
@@ -355,7 +365,7 @@ impl std::ops::DerefMut for SessionGuard<'_> {
 
 #[cfg(feature = "axum")]
 mod axum_impl {
-    use axum_core::extract::FromRequestParts;
+    use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
     use axum_core::response::{IntoResponse, Response};
     use http::StatusCode;
     use http::request::Parts;
@@ -379,6 +389,19 @@ mod axum_impl {
     impl IntoResponse for MissingSessionLayer {
         fn into_response(self) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+        }
+    }
+
+    /// `Option<SessionHandle>`: `None` when no layer runs in front of the
+    /// handler.
+    impl<S: Send + Sync> OptionalFromRequestParts<S> for SessionHandle {
+        type Rejection = std::convert::Infallible;
+
+        async fn from_request_parts(
+            parts: &mut Parts,
+            _: &S,
+        ) -> Result<Option<Self>, Self::Rejection> {
+            Ok(parts.extensions.get::<SessionHandle>().cloned())
         }
     }
 

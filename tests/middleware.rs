@@ -277,9 +277,29 @@ fn axum_extractor_works_and_reports_a_missing_layer() {
         session.set("n", n).unwrap();
         n.to_string()
     }
+    async fn optional(session: Option<SessionHandle>) -> String {
+        session.map_or("none".into(), |s| s.id())
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
+    let body = |res: http::Response<Body>| {
+        let bytes = rt
+            .block_on(axum::body::to_bytes(res.into_body(), 1 << 16))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let bare = Router::new().route("/", get(optional));
+    let res = rt
+        .block_on(bare.clone().oneshot(Request::new(Body::empty())))
+        .unwrap();
+    assert_eq!(body(res), "none");
+    let layered = bare.layer(SessionLayer::new(codec(&[SECRET_A])));
+    let res = rt
+        .block_on(layered.oneshot(Request::new(Body::empty())))
+        .unwrap();
+    assert_eq!(body(res).len(), 22, "a session id");
+
     let router = Router::new().route("/", get(handler));
     let res = rt
         .block_on(router.clone().oneshot(Request::new(Body::empty())))
