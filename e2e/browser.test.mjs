@@ -87,17 +87,22 @@ test('log in, flash once, count, rotate keys, log out', async () => {
   assert.equal(await flash(), 'Welcome, alice! You are logged in.');
   assert.equal(await text('#user'), 'alice');
   const afterLogin = await sessionCookie();
+  // The response that showed the flash re-issued the cookie without it.
+  const payload = Buffer.from(afterLogin.value, 'base64url').toString('latin1');
+  assert.ok(payload.includes('alice') && !payload.includes('Welcome'), payload);
 
-  // Reload: the flash is gone, the login stays.
+  // Reload: the flash is gone, the login stays, and a request that only
+  // reads the session gets no new cookie.
   await page.reload();
   assert.equal(await flash(), null);
   assert.equal(await text('#user'), 'alice');
-  await sessionCookie();
+  assert.equal((await sessionCookie()).value, afterLogin.value);
 
   // The counter survives requests.
   for (let i = 1; i <= 3; i++) {
     await Promise.all([page.waitForURL(`${APP_URL}/`), page.click('#increment')]);
     assert.equal(await text('#count'), String(i));
+    await sessionCookie();
   }
   await page.reload();
   assert.equal(await text('#count'), '3');
