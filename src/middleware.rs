@@ -193,7 +193,7 @@ where
             let state = handle.state();
             let headers = response.headers_mut();
             let result = if state.replaced && !state.session.is_dirty() {
-                // Replaced by a clean, empty session: drop the old cookie.
+                // Replaced by an empty, unchanged session: drop the cookie.
                 codec.remove_from_headers(headers);
                 Ok(true)
             } else {
@@ -318,8 +318,9 @@ impl SessionHandle {
 
     /// Puts `session` in place of the current one and returns the latter.
     ///
-    /// The response carries `session`'s cookie if it is dirty, and deletes
-    /// the cookie otherwise: the replaced session never comes back. For
+    /// The response carries `session`'s cookie, or deletes the cookie if
+    /// `session` is empty and unchanged: the replaced session never comes
+    /// back. For
     /// example, a logout that still shows a flash message:
     ///
     /// ```
@@ -333,7 +334,11 @@ impl SessionHandle {
     /// assert_eq!(handle.get::<String>("user")?, None);
     /// # Ok::<(), cookie_session::SessionError>(())
     /// ```
-    pub fn replace(&self, session: Session) -> Session {
+    pub fn replace(&self, mut session: Session) -> Session {
+        if !session.is_empty() {
+            // Its data must reach the cookie even if it is unchanged.
+            session.mark_dirty();
+        }
         let mut state = self.state();
         state.replaced = true;
         std::mem::replace(&mut state.session, session)

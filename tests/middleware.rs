@@ -162,6 +162,17 @@ fn replace_with_clean_session_deletes_and_with_flash_reissues() {
     });
     let old_id = res.body().clone();
     let new_pair = session_pair(&res);
+
+    // A replacement with data is saved even though nothing changed it.
+    let replaced = run(&layer, &[&pair], |h, _| {
+        let mut data = cookie_session::SessionData::default();
+        data.values
+            .insert("n", cookie_session::Value::from_serialize(&7).unwrap());
+        h.replace(Session::from_data("replacement", data));
+    });
+    let read = run(&layer, &[&session_pair(&replaced)], peek);
+    assert_eq!(read.body(), "Some(7)");
+
     let res = run(&layer, &[&new_pair], |h, res| {
         *res.body_mut() = format!(
             "{} {:?} {:?}",
