@@ -299,6 +299,21 @@ impl SessionCodec {
     /// Like [`encode_at`](Self::encode_at), appending the value to `out`
     /// instead of allocating: with a reused buffer, encoding allocates
     /// nothing. Returns the signed expiry (Unix seconds).
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, Session, SessionCodec};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate()))
+    ///     .max_age(Duration::hours(1))
+    ///     .build()?;
+    /// let now = OffsetDateTime::now_utc();
+    /// let mut buf = String::with_capacity(4096);
+    /// let expires = codec.encode_into_at(&Session::new(), now, &mut buf)?;
+    /// assert_eq!(expires, now.unix_timestamp() as u64 + 3600);
+    /// assert!(codec.decode_at(&buf, now).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn encode_into_at(
         &self,
         session: &Session,
@@ -360,6 +375,23 @@ impl SessionCodec {
 
     /// Like [`decode_at`](Self::decode_at), returning what the cookie said
     /// about itself too: key id and times.
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, Session, SessionCodec};
+    /// use time::OffsetDateTime;
+    ///
+    /// let (old, new) = (Key::generate(), Key::generate());
+    /// let before = SessionCodec::builder("sid", Keyring::new(old.clone())).build()?;
+    /// let after = SessionCodec::builder("sid", Keyring::new(new).with_fallback(old.clone())?).build()?;
+    ///
+    /// let now = OffsetDateTime::now_utc();
+    /// let value = before.encode_at(&Session::new(), now)?;
+    /// let v = after.verify_at(&value, now)?;
+    /// assert_eq!(v.key_id, old.id());
+    /// assert!(v.needs_reissue && v.session.is_dirty());
+    /// assert_eq!(v.issued_at, now.unix_timestamp() as u64);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn verify_at(&self, value: &str, now: OffsetDateTime) -> Result<Verified, DecodeError> {
         let inner = &*self.inner;
         let size = inner.attrs.name.len() + 1 + value.len();
@@ -450,6 +482,19 @@ impl SessionCodec {
     ///
     /// At most 16 cookies of the name are tried (each costs one HMAC); the
     /// first that decodes wins.
+    ///
+    /// ```
+    /// use cookie_session::{DecodeError, Key, Keyring, SessionCodec};
+    /// use time::OffsetDateTime;
+    ///
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+    /// let now = OffsetDateTime::now_utc();
+    /// assert!(codec.try_read_at(Some("theme=dark"), now)?.is_none());
+    /// let err = codec.try_read_at(Some("theme=dark; sid=forged"), now).unwrap_err();
+    /// assert!(matches!(err, DecodeError::Malformed(_)));
+    /// // Log `err` (it never contains the cookie) and carry on with a fresh session.
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_read_at(
         &self,
         cookie_header: Option<&str>,
@@ -482,6 +527,22 @@ impl SessionCodec {
     ///   `Max-Age=0`, `Expires` at the Unix epoch);
     /// - dirty: the new cookie, issued at `now`;
     /// - otherwise `None`: send no header.
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, Session, SessionCodec};
+    /// use time::OffsetDateTime;
+    ///
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+    /// let now = OffsetDateTime::now_utc();
+    /// let mut s = Session::new();
+    /// assert_eq!(codec.save_at(&s, now)?, None);
+    /// s.set("a", 1)?;
+    /// assert!(codec.save_at(&s, now)?.unwrap().starts_with("sid="));
+    /// s.destroy();
+    /// let gone = codec.save_at(&s, now)?.unwrap();
+    /// assert!(gone.starts_with("sid=;") && gone.contains("Max-Age=0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// A cookie cannot revoke an older copy of itself: if
     /// [`session.delete_id()`](Session::delete_id) is set, that id's

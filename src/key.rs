@@ -65,6 +65,12 @@ impl fmt::Debug for KeyId {
 /// assert!(Key::from_secret(&[7u8; 64]).is_err()); // one repeated byte
 /// # Ok::<(), cookie_session::KeyError>(())
 /// ```
+///
+/// There is no default key:
+///
+/// ```compile_fail
+/// let key = cookie_session::Key::default();
+/// ```
 #[derive(Clone)]
 pub struct Key {
     mac_key: [u8; 32],

@@ -55,6 +55,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Optional features
+//!
+//! All off by default.
+//!
+//! - `http`: `SessionCodec::read_headers` and `SessionCodec::save_to_headers`
+//!   work on an `http::HeaderMap` (all `Cookie` headers, HTTP/1 and HTTP/2
+//!   style; other `Set-Cookie` headers left alone).
+//! - `tower`: `SessionLayer`, a middleware that loads the session before the
+//!   handler, hands it over as a `SessionHandle` and writes `Set-Cookie`
+//!   only when the session changed. Implies `http`.
+//! - `axum`: `SessionHandle` is an axum extractor. Implies `tower`.
+//!
 //! The wire format is specified in `docs/FORMAT.md`, with test vectors in
 //! `tests/vectors/`.
 
@@ -66,7 +78,11 @@ mod codec;
 mod cookie;
 mod error;
 mod format;
+#[cfg(feature = "http")]
+mod http;
 mod key;
+#[cfg(feature = "tower")]
+mod middleware;
 mod session;
 mod value;
 
@@ -85,3 +101,10 @@ pub use format::VERSION;
 pub use key::{Key, KeyId, Keyring, MIN_SECRET_LEN};
 pub use session::{Session, SessionData, ValueMap, generate_id};
 pub use value::Value;
+
+#[cfg(feature = "http")]
+pub use self::http::vary_cookie;
+#[cfg(feature = "axum")]
+pub use middleware::MissingSessionLayer;
+#[cfg(feature = "tower")]
+pub use middleware::{SessionHandle, SessionLayer, SessionService};

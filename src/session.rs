@@ -230,6 +230,12 @@ impl Default for Session {
 /// A new session id: 128 bits from the operating system's CSPRNG, as 22
 /// characters of unpadded base64url.
 ///
+/// ```
+/// let id = cookie_session::generate_id();
+/// assert_eq!(id.len(), 22);
+/// assert_ne!(id, cookie_session::generate_id());
+/// ```
+///
 /// # Panics
 /// If the operating system's random number generator fails.
 pub fn generate_id() -> String {
@@ -315,6 +321,31 @@ impl Session {
         SessionData {
             values: self.values.clone(),
             flash: self.flash_out.clone(),
+        }
+    }
+
+    /// The flash that arrived with this request, readable through
+    /// [`get`](Session::get) and dropped from the next cookie; empty once
+    /// destroyed. (Flash set during this request is in
+    /// [`data().flash`](Session::data).)
+    ///
+    /// ```
+    /// use cookie_session::Session;
+    ///
+    /// let mut before = Session::with_id("s");
+    /// before.flash("notice", "Saved")?;
+    /// let now = Session::from_data("s", before.data());
+    /// assert_eq!(now.incoming_flash().keys().collect::<Vec<_>>(), ["notice"]);
+    /// # Ok::<(), cookie_session::SessionError>(())
+    /// ```
+    pub fn incoming_flash(&self) -> &ValueMap {
+        static EMPTY: ValueMap = ValueMap {
+            entries: Vec::new(),
+        };
+        if self.destroyed {
+            &EMPTY
+        } else {
+            &self.flash_in
         }
     }
 

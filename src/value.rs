@@ -123,6 +123,26 @@ impl Value {
     }
 }
 
+impl Serialize for Value {
+    /// Serializes the CBOR data item into any serde format (for example JSON
+    /// with `serde_json`). Byte strings become serde bytes; maps keep their
+    /// order.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let tree: ciborium::Value =
+            ciborium::de::from_reader(self.as_cbor()).map_err(serde::ser::Error::custom)?;
+        tree.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Value {
+    /// Reads any self-describing serde data (JSON, CBOR, ...) into a value,
+    /// with the same checks as [`Value::from_serialize`].
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tree = ciborium::Value::deserialize(deserializer)?;
+        Value::from_serialize(&tree).map_err(serde::de::Error::custom)
+    }
+}
+
 impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
         self.as_cbor() == other.as_cbor()
@@ -178,6 +198,17 @@ mod tests {
             Value::from_serialize(&deep).unwrap_err(),
             SessionError::InvalidValue(PayloadError::TooDeep)
         );
+    }
+
+    #[test]
+    fn values_are_serde_data_themselves() {
+        let v = Value::from_serialize(&serde_json::json!({"a": [1, "x", null, 2.5]})).unwrap();
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json, serde_json::json!({"a": [1, "x", null, 2.5]}));
+        let back: Value = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
+        let nested = Value::from_serialize(&vec![v.clone()]).unwrap();
+        assert_eq!(nested.deserialize::<Vec<Value>>().unwrap(), vec![v]);
     }
 
     #[test]

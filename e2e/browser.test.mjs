@@ -1,0 +1,139 @@
+// Drives the example app (examples/app.rs) in headless Chromium and checks
+// the page and the session cookie the browser holds at each step.
+//
+// APP_URL: where the app listens (default http://localhost:3000).
+// CHROMIUM: the browser binary (default /usr/bin/chromium).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const APP_URL = (process.env.APP_URL ?? 'http://localhost:3000').replace(/\/$/, '');
+const COOKIE = 'app_session';
+
+let context;
+let page;
+let profile;
+
+before(async () => {
+  profile = mkdtempSync(join(tmpdir(), 'cookie-session-e2e-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // The app listens on 127.0.0.1; never try ::1 for localhost.
+      '--host-resolver-rules=MAP localhost 127.0.0.1',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+/** The session cookies the browser holds for the app. */
+async function sessionCookies() {
+  return (await context.cookies(APP_URL)).filter((c) => c.name === COOKIE);
+}
+
+/** The one session cookie, with its attributes checked. */
+async function sessionCookie() {
+  const cookies = await sessionCookies();
+  assert.equal(cookies.length, 1, `one ${COOKIE} cookie, got ${JSON.stringify(cookies)}`);
+  const c = cookies[0];
+  assert.equal(c.httpOnly, true, 'HttpOnly');
+  assert.equal(c.secure, true, 'Secure (accepted on localhost)');
+  assert.equal(c.sameSite, 'Lax', 'SameSite=Lax');
+  assert.equal(c.path, '/', 'Path=/');
+  assert.equal(c.domain, new URL(APP_URL).hostname, 'host-only cookie');
+  const days = (c.expires - Date.now() / 1000) / 86400;
+  assert.ok(days > 13.9 && days <= 14, `expires in 14 days, got ${days}`);
+  // HttpOnly: invisible to scripts.
+  const visible = await page.evaluate(() => document.cookie);
+  assert.ok(!visible.includes(COOKIE), `document.cookie shows ${visible}`);
+  return c;
+}
+
+/** The key id (hex) written in a cookie value: bytes 1..5 of the base64url. */
+function keyIdOf(value) {
+  return Buffer.from(value, 'base64url').subarray(1, 5).toString('hex');
+}
+
+async function text(selector) {
+  return (await page.locator(selector).textContent())?.trim();
+}
+
+async function flash() {
+  const f = page.locator('#flash');
+  return (await f.count()) === 0 ? null : (await f.textContent()).trim();
+}
+
+test('log in, flash once, count, rotate keys, log out', async () => {
+  // A first visit that changes nothing sets no cookie.
+  await page.goto(`${APP_URL}/`);
+  assert.match(await text('#who'), /Not logged in/);
+  assert.equal((await sessionCookies()).length, 0);
+
+  // Log in: the flash shows once.
+  await page.click('#login');
+  await page.fill('#username', 'alice');
+  await Promise.all([page.waitForURL(`${APP_URL}/`), page.click('#submit')]);
+  assert.equal(await flash(), 'Welcome, alice! You are logged in.');
+  assert.equal(await text('#user'), 'alice');
+  const afterLogin = await sessionCookie();
+  // The response that showed the flash re-issued the cookie without it.
+  const payload = Buffer.from(afterLogin.value, 'base64url').toString('latin1');
+  assert.ok(payload.includes('alice') && !payload.includes('Welcome'), payload);
+
+  // Reload: the flash is gone, the login stays, and a request that only
+  // reads the session gets no new cookie.
+  await page.reload();
+  assert.equal(await flash(), null);
+  assert.equal(await text('#user'), 'alice');
+  assert.equal((await sessionCookie()).value, afterLogin.value);
+
+  // The counter survives requests.
+  for (let i = 1; i <= 3; i++) {
+    await Promise.all([page.waitForURL(`${APP_URL}/`), page.click('#increment')]);
+    assert.equal(await text('#count'), String(i));
+    await sessionCookie();
+  }
+  await page.reload();
+  assert.equal(await text('#count'), '3');
+  const beforeRotation = await sessionCookie();
+  assert.notEqual(beforeRotation.value, afterLogin.value);
+  const oldKey = await text('#primary-key');
+  assert.equal(keyIdOf(beforeRotation.value), oldKey);
+
+  // Rotate keys: the cookie signed with the old key is still accepted, and
+  // the browser gets it back signed with the new key.
+  await Promise.all([page.waitForURL(`${APP_URL}/`), page.click('#rotate')]);
+  assert.match(await flash(), /^Keys rotated/);
+  const newKey = await text('#primary-key');
+  assert.notEqual(newKey, oldKey);
+  assert.equal(await text('#fallback-keys'), oldKey);
+  assert.equal(await text('#user'), 'alice');
+  assert.equal(await text('#count'), '3');
+  const afterRotation = await sessionCookie();
+  assert.equal(keyIdOf(afterRotation.value), newKey);
+  await page.reload();
+  assert.equal(await flash(), null);
+  assert.equal(await text('#count'), '3');
+
+  // Log out: goodbye flash once, and the cookie is gone.
+  await Promise.all([page.waitForURL(`${APP_URL}/`), page.click('#logout')]);
+  assert.equal(await flash(), 'You have been logged out.');
+  assert.match(await text('#who'), /Not logged in/);
+  assert.equal(await text('#count'), '0');
+  assert.deepEqual(await sessionCookies(), []);
+  await page.reload();
+  assert.equal(await flash(), null);
+  assert.match(await text('#who'), /Not logged in/);
+  assert.deepEqual(await sessionCookies(), []);
+});

@@ -1,0 +1,331 @@
+//! `SessionLayer` behaviour, one request at a time.
+#![cfg(feature = "tower")]
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use cookie_session::{Key, Keyring, Session, SessionCodec, SessionHandle, SessionLayer};
+use http::header::{COOKIE, SET_COOKIE, VARY};
+use http::{HeaderValue, Request, Response};
+use tower::{Layer, ServiceExt, service_fn};
+
+const SECRET_A: &[u8] = b"first secret for the middleware tests!!";
+const SECRET_B: &[u8] = b"second secret for the middleware tests!";
+
+fn codec(secrets: &[&[u8]]) -> SessionCodec {
+    let mut ring = Keyring::new(Key::from_secret(secrets[0]).unwrap());
+    for s in &secrets[1..] {
+        ring = ring.with_fallback(Key::from_secret(s).unwrap()).unwrap();
+    }
+    SessionCodec::builder("sid", ring).build().unwrap()
+}
+
+type Handler = fn(&SessionHandle, &mut Response<String>);
+
+/// Runs one request through the layer with `handler`, sending `cookies`
+/// as separate `Cookie` headers.
+fn run(layer: &SessionLayer, cookies: &[&str], handler: Handler) -> Response<String> {
+    let svc = layer.layer(service_fn(move |req: Request<()>| async move {
+        let handle = req.extensions().get::<SessionHandle>().unwrap().clone();
+        let mut res = Response::new(String::new());
+        handler(&handle, &mut res);
+        Ok::<_, Infallible>(res)
+    }));
+    let mut req = Request::new(());
+    for c in cookies {
+        req.headers_mut()
+            .append(COOKIE, HeaderValue::from_str(c).unwrap());
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(svc.oneshot(req))
+        .unwrap()
+}
+
+fn set_cookies(res: &Response<String>) -> Vec<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn session_pair(res: &Response<String>) -> String {
+    let all = set_cookies(res);
+    let c = all
+        .iter()
+        .find(|c| c.starts_with("sid="))
+        .expect("a session cookie");
+    c.split(';').next().unwrap().to_owned()
+}
+
+fn varies(res: &Response<String>) -> bool {
+    res.headers().get_all(VARY).iter().any(|v| v == "Cookie")
+}
+
+fn count(h: &SessionHandle, res: &mut Response<String>) {
+    let n = h.get::<u32>("n").unwrap().unwrap_or(0) + 1;
+    h.set("n", n).unwrap();
+    *res.body_mut() = n.to_string();
+}
+
+fn peek(h: &SessionHandle, res: &mut Response<String>) {
+    *res.body_mut() = format!("{:?}", h.get::<u32>("n").unwrap());
+}
+
+#[test]
+fn untouched_anonymous_request_gets_no_cookie_and_no_vary() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let res = run(&layer, &["other=1"], peek);
+    assert_eq!(res.body(), "None");
+    assert!(set_cookies(&res).is_empty());
+    assert!(!varies(&res));
+}
+
+#[test]
+fn changes_are_saved_and_read_back_without_rewriting() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let res = run(&layer, &[], count);
+    assert_eq!(res.body(), "1");
+    assert!(varies(&res));
+    let pair = session_pair(&res);
+    let res = run(&layer, &[&pair], count);
+    assert_eq!(res.body(), "2");
+    let pair = session_pair(&res);
+    // Reading only: no Set-Cookie, but the response depends on the cookie.
+    let res = run(&layer, &["a=b", &pair], peek);
+    assert_eq!(res.body(), "Some(2)");
+    assert!(set_cookies(&res).is_empty());
+    assert!(varies(&res));
+}
+
+#[test]
+fn handler_set_cookies_and_vary_are_kept() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let res = run(&layer, &[], |h, res| {
+        res.headers_mut()
+            .append(SET_COOKIE, HeaderValue::from_static("theme=dark"));
+        res.headers_mut()
+            .append(VARY, HeaderValue::from_static("Accept-Encoding, cookie"));
+        h.set("x", 1).unwrap();
+    });
+    let all = set_cookies(&res);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], "theme=dark");
+    assert!(all[1].starts_with("sid="));
+    assert_eq!(res.headers().get_all(VARY).iter().count(), 1);
+}
+
+#[test]
+fn flash_is_seen_once() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let res = run(&layer, &[], |h, _| h.flash("msg", "hello").unwrap());
+    let pair = session_pair(&res);
+    let res = run(&layer, &[&pair], |h, res| {
+        *res.body_mut() = format!("{:?}", h.get::<String>("msg").unwrap());
+    });
+    assert_eq!(res.body(), "Some(\"hello\")");
+    // Flash consumed: the cookie is rewritten without it.
+    let pair = session_pair(&res);
+    let res = run(&layer, &[&pair], |h, res| {
+        *res.body_mut() = format!("{:?}", h.get::<String>("msg").unwrap());
+    });
+    assert_eq!(res.body(), "None");
+    assert!(set_cookies(&res).is_empty());
+}
+
+#[test]
+fn destroy_deletes_the_cookie() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let pair = session_pair(&run(&layer, &[], count));
+    let res = run(&layer, &[&pair], |h, _| h.destroy());
+    let all = set_cookies(&res);
+    assert_eq!(all.len(), 1);
+    assert!(all[0].starts_with("sid=;") && all[0].contains("Max-Age=0"));
+    assert!(varies(&res));
+}
+
+#[test]
+fn replace_with_clean_session_deletes_and_with_flash_reissues() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let pair = session_pair(&run(&layer, &[], count));
+    let res = run(&layer, &[&pair], |h, _| {
+        h.replace(Session::new());
+    });
+    assert!(set_cookies(&res)[0].starts_with("sid=;"));
+
+    let res = run(&layer, &[&pair], |h, res| {
+        let old = h.replace(Session::new());
+        h.flash("msg", "bye").unwrap();
+        *res.body_mut() = old.id().to_owned();
+    });
+    let old_id = res.body().clone();
+    let new_pair = session_pair(&res);
+
+    // A replacement with data is saved even though nothing changed it.
+    let replaced = run(&layer, &[&pair], |h, _| {
+        let mut data = cookie_session::SessionData::default();
+        data.values
+            .insert("n", cookie_session::Value::from_serialize(&7).unwrap());
+        h.replace(Session::from_data("replacement", data));
+    });
+    let read = run(&layer, &[&session_pair(&replaced)], peek);
+    assert_eq!(read.body(), "Some(7)");
+
+    let res = run(&layer, &[&new_pair], |h, res| {
+        *res.body_mut() = format!(
+            "{} {:?} {:?}",
+            h.id(),
+            h.get::<String>("msg"),
+            h.get::<u32>("n")
+        );
+    });
+    assert!(!res.body().starts_with(&old_id));
+    assert!(
+        res.body().ends_with("Ok(Some(\"bye\")) Ok(None)"),
+        "{}",
+        res.body()
+    );
+}
+
+#[test]
+fn set_codec_rotates_keys_and_reissues_old_cookies() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let old_pair = session_pair(&run(&layer, &[], count));
+    layer.set_codec(codec(&[SECRET_B, SECRET_A]));
+    // Read-only handler, yet the cookie is re-issued with the new key.
+    let res = run(&layer, &[&old_pair], peek);
+    assert_eq!(res.body(), "Some(1)");
+    let new_pair = session_pair(&res);
+    let only_b = codec(&[SECRET_B]);
+    let value = new_pair.strip_prefix("sid=").unwrap();
+    assert!(only_b.decode(value).is_ok());
+    assert!(
+        only_b
+            .decode(old_pair.strip_prefix("sid=").unwrap())
+            .is_err()
+    );
+    // Once the old key is dropped, old cookies give a fresh session.
+    layer.set_codec(only_b);
+    assert_eq!(run(&layer, &[&old_pair], peek).body(), "None");
+    assert_eq!(run(&layer, &[&new_pair], peek).body(), "Some(1)");
+}
+
+/// Collects the events logged through `tracing`.
+struct Capture(Arc<Mutex<Vec<String>>>);
+
+struct Fields<'a>(&'a mut String);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        let _ = write!(self.0, "{}={:?} ", field.name(), value);
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = format!("{} ", event.metadata().level());
+        event.record(&mut Fields(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn refused_cookie_gives_fresh_session_and_logs_reason_not_value() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let foreign = SessionLayer::new(codec(&[SECRET_B]));
+    let foreign_pair = session_pair(&run(&foreign, &[], count));
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let res = tracing::subscriber::with_default(Capture(logs.clone()), || {
+        run(&layer, &[&foreign_pair], count)
+    });
+    assert_eq!(res.body(), "1");
+    assert!(varies(&res));
+    let logs = logs.lock().unwrap();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(logs[0].starts_with("INFO"), "{}", logs[0]);
+    assert!(logs[0].contains("unknown key"), "{}", logs[0]);
+    let value = foreign_pair.strip_prefix("sid=").unwrap();
+    assert!(!logs[0].contains(value), "{}", logs[0]);
+    assert!(!logs[0].contains(&value[..16]), "{}", logs[0]);
+}
+
+#[test]
+fn too_large_session_is_logged_and_not_sent() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let res = tracing::subscriber::with_default(Capture(logs.clone()), || {
+        run(&layer, &[], |h, _| h.set("big", "x".repeat(5000)).unwrap())
+    });
+    assert!(set_cookies(&res).is_empty());
+    let logs = logs.lock().unwrap();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(
+        logs[0].starts_with("ERROR") && logs[0].contains("too large"),
+        "{}",
+        logs[0]
+    );
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn axum_extractor_works_and_reports_a_missing_layer() {
+    use axum::{Router, body::Body, routing::get};
+    async fn handler(session: SessionHandle) -> String {
+        let n = session.get::<u32>("n").unwrap().unwrap_or(0) + 1;
+        session.set("n", n).unwrap();
+        n.to_string()
+    }
+    async fn optional(session: Option<SessionHandle>) -> String {
+        session.map_or("none".into(), |s| s.id())
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let body = |res: http::Response<Body>| {
+        let bytes = rt
+            .block_on(axum::body::to_bytes(res.into_body(), 1 << 16))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let bare = Router::new().route("/", get(optional));
+    let res = rt
+        .block_on(bare.clone().oneshot(Request::new(Body::empty())))
+        .unwrap();
+    assert_eq!(body(res), "none");
+    let layered = bare.layer(SessionLayer::new(codec(&[SECRET_A])));
+    let res = rt
+        .block_on(layered.oneshot(Request::new(Body::empty())))
+        .unwrap();
+    assert_eq!(body(res).len(), 22, "a session id");
+
+    let router = Router::new().route("/", get(handler));
+    let res = rt
+        .block_on(router.clone().oneshot(Request::new(Body::empty())))
+        .unwrap();
+    assert_eq!(res.status(), 500);
+
+    let app = router.layer(SessionLayer::new(codec(&[SECRET_A])));
+    let res = rt
+        .block_on(app.oneshot(Request::new(Body::empty())))
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("sid=")
+    );
+}
