@@ -229,6 +229,17 @@ async function write() {
       `other=${raw}`,
       `a=1; b; c="q\\"r"; __session=${raw}`,
     ];
+    // Plus random headers from a fixed seed: junk around one occurrence of
+    // the name, with the value sometimes quoted, escaped, split or encoded.
+    const rand = mulberry32(format === 'remix3' ? 1 : 2);
+    const pick = (a) => a[Math.floor(rand() * a.length)];
+    const junk = ['a=1', 'b', ' ', ';', '"', '\\', '=', '\t', 'c="x;y"', '%41', 'd=%zz', ',', 'e= f ', '\u00a0', '"q\\"'];
+    const values = [raw, v, pct, `"${raw}"`, `${raw.slice(0, 7)}\\${raw.slice(7)}`, ` ${raw} `, `${raw}"`, ''];
+    for (let i = 0; i < 300; i++) {
+      const before = Array.from({ length: Math.floor(rand() * 5) }, () => pick(junk)).join(pick(['; ', ';', '']));
+      const after = Array.from({ length: Math.floor(rand() * 5) }, () => pick(junk)).join(pick(['; ', ';', '']));
+      headers.push(`${before}${pick(['; ', ';', '', ' '])}__session${pick(['=', ' = ', '=='])}${pick(values)}${pick(['; ', ';', '', ' '])}${after}`);
+    }
     for (const header of headers) {
       cases.push({ format, name: 'parse', cookie: STRICT, header, parsed: await s.cookie.parse(header) });
     }
@@ -266,6 +277,16 @@ function expectOf(format, id, values, flash) {
   const e = { values, flash };
   if (format === 'remix3') e.id = id;
   return e;
+}
+
+// A small seeded PRNG, so the random headers are the same on every run.
+function mulberry32(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 // --- check ----------------------------------------------------------------------
