@@ -12,6 +12,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 cd "$root/interop/remix"
 npm ci --no-audit --no-fund --loglevel=error
+# The fixtures of tests/remix.rs are what these packages write today.
+node make-vectors.mjs > "$tmp/sessions.json"
+diff -u "$root/tests/vectors/remix/sessions.json" "$tmp/sessions.json"
 node exchange.mjs write > "$tmp/node.json"
 
 cd "$root"
