@@ -179,6 +179,33 @@ fn skip_js_space(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// No closing quote: the quoted alternative fails.
+const NO_CLOSE: usize = usize::MAX;
+
+/// For each byte offset `i` that starts a character: where a quoted value
+/// whose content starts at `i` ends (`(?:[^"\\]|\\.)*"`), the offset of its
+/// closing quote, or [`NO_CLOSE`]. One pass from the right, so parsing a
+/// header stays linear however many quotes it opens.
+fn closing_quotes(s: &str) -> Vec<usize> {
+    let mut out = vec![NO_CLOSE; s.len() + 1];
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    // `at(k)`: the result for the k-th character (k == len: end of input).
+    let mut by_char = vec![NO_CLOSE; chars.len() + 2];
+    for k in (0..chars.len()).rev() {
+        let (pos, c) = chars[k];
+        by_char[k] = match c {
+            '"' => pos,
+            '\\' => match chars.get(k + 1) {
+                Some(&(_, n)) if !line_terminator(n) => by_char[k + 2],
+                _ => NO_CLOSE,
+            },
+            _ => by_char[k + 1],
+        };
+        out[pos] = by_char[k];
+    }
+    out
+}
+
 /// One pair matched by the Remix headers parser, and where the match ends.
 struct RemixPair<'a> {
     name: &'a str,
@@ -189,7 +216,7 @@ struct RemixPair<'a> {
 /// Tries the pattern of `parseParams` (`@remix-run/headers`) after its
 /// leading `(?:^|;)`, at byte `i`:
 /// `\s*([^=;\s]+)(\s*=\s*(?:"((?:[^"\\]|\\.)*)"|((?:[^;]|\\;)+))?)?`.
-fn remix_match_at(s: &str, i: usize) -> Option<RemixPair<'_>> {
+fn remix_match_at<'s>(s: &'s str, closes: &[usize], i: usize) -> Option<RemixPair<'s>> {
     let start = skip_js_space(s, i);
     let mut k = start;
     while let Some(c) = s[k..].chars().next() {
@@ -214,23 +241,7 @@ fn remix_match_at(s: &str, i: usize) -> Option<RemixPair<'_>> {
     let v = skip_js_space(s, after_ws + 1);
     // Quoted alternative.
     if s[v..].starts_with('"') {
-        let mut j = v + 1;
-        let mut chars = s[j..].chars();
-        let mut closed = None;
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => {
-                    closed = Some(j);
-                    break;
-                }
-                '\\' => match chars.next() {
-                    Some(n) if !line_terminator(n) => j += 1 + n.len_utf8(),
-                    _ => break,
-                },
-                c => j += c.len_utf8(),
-            }
-        }
-        if let Some(close) = closed {
+        if let Some(&close) = closes.get(v + 1).filter(|&&c| c != NO_CLOSE) {
             return Some(RemixPair {
                 name,
                 value: unescape_trim(&s[v + 1..close]),
@@ -273,21 +284,26 @@ fn unescape_trim(raw: &str) -> String {
 pub(crate) fn remix_cookie_value(header: &str, name: &str) -> Option<String> {
     // The pattern starts at the beginning of the input or at a `;`; after a
     // match, the search resumes where it ended.
+    let closes = if header.contains('"') {
+        closing_quotes(header)
+    } else {
+        Vec::new()
+    };
     let mut from = 0;
     let mut first = true;
     loop {
         let candidate = if first {
             first = false;
-            remix_match_at(header, 0).or_else(|| {
+            remix_match_at(header, &closes, 0).or_else(|| {
                 header
                     .starts_with(';')
-                    .then(|| remix_match_at(header, 1))
+                    .then(|| remix_match_at(header, &closes, 1))
                     .flatten()
             })
         } else {
             let semi = from + header[from..].find(';')?;
             from = semi + 1;
-            remix_match_at(header, semi + 1)
+            remix_match_at(header, &closes, semi + 1)
         };
         if let Some(pair) = candidate {
             if pair.name == name {
@@ -380,6 +396,44 @@ mod tests {
         assert_eq!(remix_cookie_value("=x; y=2", "y").as_deref(), Some("2"));
         assert_eq!(remix_cookie_value("x a=1; a=2", "a").as_deref(), Some("2"));
         assert_eq!(remix_cookie_value("x=%41", "x").as_deref(), Some("%41"));
+    }
+
+    /// The quoted-value rule scanned directly, for comparison.
+    fn direct_close(s: &str, from: usize) -> usize {
+        let mut j = from;
+        let mut chars = s[from..].chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return j,
+                '\\' => match chars.next() {
+                    Some(n) if !line_terminator(n) => j += 1 + n.len_utf8(),
+                    _ => return NO_CLOSE,
+                },
+                c => j += c.len_utf8(),
+            }
+        }
+        NO_CLOSE
+    }
+
+    #[test]
+    fn closing_quotes_agree_with_a_direct_scan() {
+        let alphabet = ['"', '\\', 'a', ';', '\n', '\u{2028}', 'é', ' '];
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            let len = (seed % 24) as usize;
+            let s: String = (0..len)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    alphabet[(seed >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let closes = closing_quotes(&s);
+            for (i, _) in s.char_indices() {
+                assert_eq!(closes[i], direct_close(&s, i), "{s:?} at {i}");
+            }
+        }
     }
 
     #[test]
