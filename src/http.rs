@@ -13,7 +13,6 @@ use http::{HeaderMap, HeaderValue};
 use time::OffsetDateTime;
 
 use crate::codec::SessionCodec;
-use crate::cookie::{MAX_CANDIDATES, values_named};
 use crate::error::{DecodeError, EncodeError};
 use crate::session::Session;
 
@@ -70,24 +69,20 @@ impl SessionCodec {
         headers: &HeaderMap,
         now: OffsetDateTime,
     ) -> Result<Option<Session>, DecodeError> {
-        let mut first_error = None;
-        let mut tried = 0;
-        for header in headers.get_all(COOKIE) {
-            let header: Cow<'_, str> = String::from_utf8_lossy(header.as_bytes());
-            for value in values_named(&header, self.name()) {
-                if tried == MAX_CANDIDATES {
-                    return first_error.map_or(Ok(None), Err);
-                }
-                tried += 1;
-                match self.decode_at(&value, now) {
-                    Ok(s) => return Ok(Some(s)),
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
-                }
-            }
-        }
-        first_error.map_or(Ok(None), Err)
+        let mut fields = headers.get_all(COOKIE).iter();
+        let joined: Cow<'_, str> = match (fields.next(), fields.next()) {
+            (None, _) => return Ok(None),
+            (Some(one), None) => String::from_utf8_lossy(one.as_bytes()),
+            _ => Cow::Owned(
+                headers
+                    .get_all(COOKIE)
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h.as_bytes()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        };
+        self.try_read_at(Some(&joined), now)
     }
 
     /// Appends the `Set-Cookie` for `session` to a response's headers, now;
@@ -164,6 +159,7 @@ pub fn vary_cookie(headers: &mut HeaderMap) {
 mod tests {
     use super::*;
     use crate::{Key, Keyring};
+    use crate::cookie::MAX_CANDIDATES;
 
     fn codec() -> SessionCodec {
         SessionCodec::builder("sid", Keyring::new(Key::generate()))
