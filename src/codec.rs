@@ -270,6 +270,11 @@ impl SessionCodec {
         &self.inner.attrs.name
     }
 
+    #[cfg(feature = "remix")]
+    pub(crate) fn attributes(&self) -> &Attributes {
+        &self.inner.attrs
+    }
+
     /// The id of the key that signs.
     pub fn primary_key_id(&self) -> KeyId {
         self.inner.signers[0].0

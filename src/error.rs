@@ -215,6 +215,10 @@ pub enum EncodeError {
     Destroyed,
     /// The clock reads before 1970-01-01T00:00:00Z.
     ClockBeforeEpoch,
+    /// A value has no JSON form, so it cannot be written in a Remix or
+    /// React Router cookie: a byte string, or a map key that is neither
+    /// text nor an integer. Only the `remix` feature's codecs return it.
+    NotJson,
 }
 
 impl fmt::Display for EncodeError {
@@ -225,6 +229,7 @@ impl fmt::Display for EncodeError {
             }
             EncodeError::Destroyed => f.write_str("Session has been destroyed"),
             EncodeError::ClockBeforeEpoch => f.write_str("clock reads before the Unix epoch"),
+            EncodeError::NotJson => f.write_str("session value has no JSON form"),
         }
     }
 }
@@ -281,6 +286,9 @@ pub enum ConfigError {
     InvalidDuration(&'static str),
     /// The size limit is outside `1..=4096` or too small for the name.
     InvalidSizeLimit,
+    /// A codec of the `remix` feature was given no secret, or an empty one
+    /// (unsigned session cookies are not supported).
+    InvalidSecret,
 }
 
 impl fmt::Display for ConfigError {
@@ -291,6 +299,9 @@ impl fmt::Display for ConfigError {
             ConfigError::Incompatible(rule) => write!(f, "invalid cookie configuration: {rule}"),
             ConfigError::InvalidDuration(d) => write!(f, "{d} must be positive"),
             ConfigError::InvalidSizeLimit => f.write_str("size limit must be in 1..=4096"),
+            ConfigError::InvalidSecret => {
+                f.write_str("at least one secret is required, and none may be empty")
+            }
         }
     }
 }

@@ -158,8 +158,8 @@ pub fn vary_cookie(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Key, Keyring};
     use crate::cookie::MAX_CANDIDATES;
+    use crate::{Key, Keyring};
 
     fn codec() -> SessionCodec {
         SessionCodec::builder("sid", Keyring::new(Key::generate()))

@@ -86,6 +86,9 @@ mod middleware;
 mod session;
 mod value;
 
+#[cfg(feature = "remix")]
+pub mod remix;
+
 pub use cbor::MAX_NESTING;
 pub use codec::{
     DEFAULT_MAX_AGE, MAX_CLOCK_SKEW, MAX_COOKIE_SIZE, SessionCodec, SessionCodecBuilder, Verified,

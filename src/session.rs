@@ -291,6 +291,13 @@ impl Session {
         self.created_at
     }
 
+    /// Gives the session another id without any other change (for a
+    /// session read from a format that has no id).
+    #[cfg(feature = "remix")]
+    pub(crate) fn replace_id(&mut self, id: String) {
+        self.id = id;
+    }
+
     pub(crate) fn mark_dirty(&mut self) {
         self.dirty = true;
     }
