@@ -247,6 +247,10 @@ pub fn check_signed_payload(
     let session = v.session;
     let values = session.data().values;
     check_values_readable(&values);
+    let mut keys: Vec<&str> = values.keys().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), values.len(), "a duplicate key was accepted");
     for (k, val) in values.iter() {
         if !val.is_null() {
             assert_eq!(session.get_value(k), Some(val));
