@@ -9,7 +9,8 @@
 # Environment:
 #   FUZZ_SECONDS   seconds per target (when no argument is given)
 #   FUZZ_TOOLCHAIN toolchain for cargo-fuzz (default: nightly)
-#   FUZZ_KEEP      directory to copy crash artifacts to (default: none)
+#   FUZZ_KEEP      directory to copy crash inputs to (default: fuzz/artifacts,
+#                  which git ignores)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +23,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
     exit 2
 fi
 toolchain="${FUZZ_TOOLCHAIN:-nightly}"
+keep="${FUZZ_KEEP:-$root/fuzz/artifacts}"
 
 if ! cargo "+$toolchain" --version >/dev/null 2>&1; then
     echo "fuzz-smoke: installing the $toolchain toolchain" >&2
@@ -75,12 +77,12 @@ for target in "${targets[@]}"; do
     crashes="$(find "$artifacts" -type f | wc -l)"
     if [ "$status" -ne 0 ] || [ "$crashes" -ne 0 ]; then
         echo "fuzz-smoke: $target FAILED (exit $status, $crashes artifact(s))" >&2
-        tail -n 60 "$log" >&2
-        if [ -n "${FUZZ_KEEP:-}" ]; then
-            mkdir -p "$FUZZ_KEEP/$target"
-            find "$artifacts" -type f -exec cp {} "$FUZZ_KEEP/$target/" \;
-            echo "fuzz-smoke: artifacts copied to $FUZZ_KEEP/$target" >&2
-        fi
+        grep -E -A4 'panicked at|ERROR: (libFuzzer|AddressSanitizer)' "$log" | head -n 40 >&2 || true
+        echo "--- last lines of the log ---" >&2
+        tail -n 15 "$log" >&2
+        mkdir -p "$keep/$target"
+        find "$artifacts" -type f -exec cp {} "$keep/$target/" \;
+        echo "fuzz-smoke: crash input(s) copied to $keep/$target/" >&2
         failed+=("$target")
     fi
 done
