@@ -7,9 +7,13 @@
 mod checks;
 
 use checks::{
-    CODEC, Data, FLOAT_EDGES, INT_EDGES, KEY_EDGES, KEYS, Op, RotationInput, RoundtripInput, now,
+    CODEC, Data, FLOAT_EDGES, INT_EDGES, KEY_EDGES, KEYS, NAME, NOW, Op, RotationInput,
+    RoundtripInput, now,
 };
-use cookie_session::{MAX_NESTING, Session, Value};
+use cookie_session::{
+    DecodeError, Expiry, Keyring, MAX_CLOCK_SKEW, MAX_NESTING, Malformed, Session, SessionCodec,
+    Value,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -89,6 +93,58 @@ fn rotation_input() -> impl Strategy<Value = RotationInput> {
         })
 }
 
+/// Signed times anywhere.
+fn any_time() -> impl Strategy<Value = u64> {
+    let now = NOW as u64;
+    prop_oneof![
+        select(vec![
+            0,
+            1,
+            now,
+            i64::MAX as u64,
+            i64::MAX as u64 + 1,
+            u64::MAX
+        ]),
+        any::<u64>(),
+        (now - 20 * 86_400)..(now + 2 * 86_400),
+    ]
+}
+
+/// `(issued, expires, created)`: either anywhere, or each at one side of a
+/// boundary the codec checks.
+fn signed_times() -> impl Strategy<Value = (u64, u64, u64)> {
+    let now = NOW;
+    let day = 86_400;
+    let at = move |offsets: Vec<i64>| select(offsets).prop_map(move |o| (now + o) as u64);
+    prop_oneof![
+        (any_time(), any_time(), any_time()),
+        (
+            at(vec![
+                -14 * day - 1,
+                -14 * day,
+                -14 * day + 1,
+                -1,
+                0,
+                1,
+                60,
+                61
+            ]),
+            at(vec![-1, 0, 1, 14 * day]),
+            at(vec![
+                -14 * day - 1,
+                -day - 1,
+                -day,
+                -day + 1,
+                -1,
+                0,
+                1,
+                61,
+                62
+            ]),
+        ),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(192))]
 
@@ -126,6 +182,48 @@ proptest! {
         bytes[i] = replacement;
         let tampered = String::from_utf8(bytes).unwrap();
         prop_assert!(CODEC.decode_at(&tampered, now()).is_err());
+    }
+
+    /// Behind a valid tag, the signed times decide alone: a cookie decodes
+    /// iff `created <= issued`, `issued <= now + skew`, `now < expires`,
+    /// `now < issued + max_age` and `now < created + max_lifetime`; a
+    /// refusal names one of the rules broken. No time overflows.
+    #[test]
+    fn signed_times_are_checked(
+        (issued, expires, created) in signed_times(),
+        lifetime in any::<bool>(),
+    ) {
+        let mut b = SessionCodec::builder(NAME, Keyring::new(KEYS[0].clone()));
+        if lifetime {
+            b = b.max_lifetime(time::Duration::days(1));
+        }
+        let codec = b.build().unwrap();
+        let cookie = codec.sign_raw_payload(&[0x83, 0x60, 0xa0, 0xa0], issued, expires, created);
+        let now = i128::from(NOW);
+        let (iat, exp, cre) = (i128::from(issued), i128::from(expires), i128::from(created));
+        let broken = [
+            (cre > iat, DecodeError::Malformed(Malformed::Times)),
+            (
+                iat > now + i128::from(MAX_CLOCK_SKEW.whole_seconds()),
+                DecodeError::Expired(Expiry::IssuedInFuture),
+            ),
+            (now >= exp, DecodeError::Expired(Expiry::ExpiresAt)),
+            (now >= iat + 14 * 86_400, DecodeError::Expired(Expiry::MaxAge)),
+            (
+                lifetime && now >= cre + 86_400,
+                DecodeError::Expired(Expiry::MaxLifetime),
+            ),
+        ];
+        match codec.verify_at(&cookie, checks::now()) {
+            Ok(v) => {
+                prop_assert!(broken.iter().all(|(b, _)| !b), "accepted: {:?}", broken);
+                prop_assert_eq!((v.issued_at, v.expires_at, v.created_at), (issued, expires, created));
+            }
+            Err(e) => prop_assert!(
+                broken.iter().any(|(b, want)| *b && *want == e),
+                "refused with {:?}, rules: {:?}", e, broken
+            ),
+        }
     }
 
     /// Nesting is accepted up to `MAX_NESTING` levels and refused past it.
