@@ -49,6 +49,18 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
+    /// A reader of `buf` starting at `pos`.
+    pub(crate) fn at(buf: &'a [u8], pos: usize) -> Self {
+        Reader {
+            buf,
+            pos: pos.min(buf.len()),
+        }
+    }
+
+    pub(crate) fn buf(&self) -> &'a [u8] {
+        self.buf
+    }
+
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
@@ -73,7 +85,22 @@ impl<'a> Reader<'a> {
     /// Reads one head: `(major type, argument)`. For major type 7 the
     /// argument is the additional information (20..=22 or 25..=27) and the
     /// float's bytes are skipped.
+    #[inline]
     pub(crate) fn head(&mut self) -> Result<(u8, u64), PayloadError> {
+        let Some(&first) = self.buf.get(self.pos) else {
+            return Err(PayloadError::Truncated);
+        };
+        let (major, info) = (first >> 5, first & 0x1f);
+        // The common case: an argument below 24 in the head byte itself.
+        if info < 24 && major < MAJOR_TAG {
+            self.pos += 1;
+            return Ok((major, u64::from(info)));
+        }
+        self.head_slow()
+    }
+
+    #[cold]
+    fn head_slow(&mut self) -> Result<(u8, u64), PayloadError> {
         let first = *self.take(1)?.first().ok_or(PayloadError::Truncated)?;
         let major = first >> 5;
         let info = first & 0x1f;
@@ -118,6 +145,7 @@ impl<'a> Reader<'a> {
 
     /// Checks a declared count of items (each at least one byte) against the
     /// remaining input, so no count can ask for more work than bytes exist.
+    #[inline]
     pub(crate) fn count(&self, n: u64, bytes_per_item: u64) -> Result<usize, PayloadError> {
         match n.checked_mul(bytes_per_item) {
             Some(need) if need <= self.remaining() as u64 => Ok(n as usize),
@@ -125,18 +153,24 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn string_body(&mut self, len: u64, text: bool) -> Result<Span, PayloadError> {
-        let len = self.count(len, 1)?;
+    /// Skips a string body of `len` bytes, checking UTF-8 if `text`, and
+    /// returns its span.
+    #[inline]
+    pub(crate) fn string_body(&mut self, len: u64, text: bool) -> Result<Span, PayloadError> {
         let start = self.pos;
-        let body = self.take(len)?;
-        if text && std::str::from_utf8(body).is_err() {
+        let len = self.count(len, 1)?;
+        let body = &self.buf[start..start + len];
+        // Most session text is ASCII: a word-at-a-time check first.
+        if text && !body.is_ascii() && std::str::from_utf8(body).is_err() {
             return Err(PayloadError::InvalidUtf8);
         }
+        self.pos = start + len;
         Ok((start as u32, self.pos as u32))
     }
 
     /// Validates one complete item, with at most `depth` levels of arrays
     /// and maps inside it, and returns its span.
+    #[inline]
     pub(crate) fn item(&mut self, depth: usize) -> Result<Span, PayloadError> {
         let start = self.pos;
         let (major, arg) = self.head()?;
@@ -145,11 +179,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Validates the rest of an item whose head has been read.
+    #[inline]
     pub(crate) fn body(&mut self, major: u8, arg: u64, depth: usize) -> Result<(), PayloadError> {
         match major {
             MAJOR_UINT | MAJOR_NINT | MAJOR_SIMPLE => Ok(()),
             MAJOR_BYTES => self.string_body(arg, false).map(drop),
             MAJOR_TEXT => self.string_body(arg, true).map(drop),
+            _ => self.container(major, arg, depth),
+        }
+    }
+
+    /// Validates the rest of an array or a map whose head has been read.
+    #[inline(never)]
+    fn container(&mut self, major: u8, arg: u64, depth: usize) -> Result<(), PayloadError> {
+        match major {
             MAJOR_ARRAY => {
                 let depth = depth.checked_sub(1).ok_or(PayloadError::TooDeep)?;
                 for _ in 0..self.count(arg, 1)? {

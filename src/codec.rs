@@ -368,7 +368,8 @@ impl SessionCodec {
         let n = URL_SAFE_NO_PAD
             .decode_slice(value, &mut buf)
             .map_err(|_| DecodeError::Malformed(Malformed::Base64))?;
-        let frame = Frame::split(&buf[..n])?;
+        let bin = &buf[..n];
+        let frame = Frame::split(bin)?;
         let index = *inner
             .by_id
             .get(&u32::from_be_bytes(frame.key_id.0))
@@ -379,7 +380,9 @@ impl SessionCodec {
         }
         let t = frame.times();
         self.check_times(t, now)?;
-        let p = format::parse_payload(frame.payload())?;
+        // One copy of the verified value, shared by the session's maps.
+        let bin: Arc<[u8]> = Arc::from(bin);
+        let p = format::parse_payload(&bin, frame.body.len())?;
         let mut session = Session::decoded(p.id, p.values, p.flash, t.created_at);
         if index != 0 {
             session.mark_dirty();

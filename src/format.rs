@@ -21,7 +21,6 @@ use crate::cbor::{self, MAX_NESTING, Reader};
 use crate::error::{DecodeError, Malformed, PayloadError};
 use crate::key::{Key, KeyId};
 use crate::session::ValueMap;
-use crate::value::{Shared, Value};
 
 /// The format version this build reads and writes.
 pub const VERSION: u8 = 1;
@@ -126,11 +125,6 @@ impl<'a> Frame<'a> {
             created_at: at(21),
         }
     }
-
-    /// The CBOR payload; call only once the tag has verified.
-    pub(crate) fn payload(&self) -> &'a [u8] {
-        &self.body[HEADER_LEN..]
-    }
 }
 
 /// Writes the header into `out[..HEADER_LEN]`.
@@ -149,21 +143,20 @@ pub(crate) struct Payload {
     pub flash: ValueMap,
 }
 
-/// Parses a verified payload in one pass. The keys and values of the result
-/// point into one shared copy of the payload: one allocation for all of
-/// them.
-pub(crate) fn parse_payload(bytes: &[u8]) -> Result<Payload, PayloadError> {
-    let shared: Arc<[u8]> = Arc::from(bytes);
-    let mut r = Reader::new(&shared);
+/// Parses the verified payload `bin[HEADER_LEN..body_len]` in one pass.
+/// The maps keep `bin` and the spans of their keys and values in it: no
+/// allocation per entry.
+pub(crate) fn parse_payload(bin: &Arc<[u8]>, body_len: usize) -> Result<Payload, PayloadError> {
+    let body = bin.get(..body_len).ok_or(PayloadError::Truncated)?;
+    let mut r = Reader::at(body, HEADER_LEN);
     if r.head()? != (cbor::ARRAY, 3) {
         return Err(PayloadError::Shape);
     }
     let (s, e) = r.text()?;
-    let id = std::str::from_utf8(&shared[s as usize..e as usize])
-        .map_err(|_| PayloadError::InvalidUtf8)?
-        .to_owned();
-    let values = read_map(&mut r, &shared)?;
-    let flash = read_map(&mut r, &shared)?;
+    // `text` checked the UTF-8.
+    let id = String::from_utf8_lossy(&body[s as usize..e as usize]).into_owned();
+    let values = read_map(&mut r, bin)?;
+    let flash = read_map(&mut r, bin)?;
     if !r.at_end() {
         return Err(PayloadError::TrailingBytes);
     }
@@ -172,14 +165,14 @@ pub(crate) fn parse_payload(bytes: &[u8]) -> Result<Payload, PayloadError> {
 
 /// Reads one top-level map: text keys, unique, values nested at most
 /// [`MAX_NESTING`] deep.
-fn read_map(r: &mut Reader<'_>, shared: &Arc<[u8]>) -> Result<ValueMap, PayloadError> {
+fn read_map(r: &mut Reader<'_>, bin: &Arc<[u8]>) -> Result<ValueMap, PayloadError> {
     let (major, n) = r.head()?;
     if major != cbor::MAP {
         return Err(PayloadError::Shape);
     }
     let n = r.count(n, 2)?;
     let mut keys = cbor::Keys::new(n);
-    let mut map = ValueMap::with_capacity(n);
+    let mut map = ValueMap::decoded((n > 0).then(|| bin.clone()), n);
     for _ in 0..n {
         let start = r.pos();
         let (major, len) = r.head()?;
@@ -191,12 +184,9 @@ fn read_map(r: &mut Reader<'_>, shared: &Arc<[u8]>) -> Result<ValueMap, PayloadE
         keys.push(key);
         let text = (start as u32 + cbor::head_len(len) as u32, key.1);
         let value = r.item(MAX_NESTING)?;
-        map.push_unique(
-            Shared::new(shared.clone(), text),
-            Value(Shared::new(shared.clone(), value)),
-        );
+        map.push_decoded(text, value);
     }
-    keys.check_unique(shared)?;
+    keys.check_unique(r.buf())?;
     Ok(map)
 }
 

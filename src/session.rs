@@ -2,10 +2,12 @@
 //! destroy and id regeneration. No crypto, no I/O.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cbor::Span;
 use crate::error::SessionError;
 use crate::value::{Shared, Value};
 
@@ -27,13 +29,38 @@ use crate::value::{Shared, Value};
 /// ```
 #[derive(Clone, Default)]
 pub struct ValueMap {
-    entries: Vec<(Shared, Value)>,
+    /// The decoded cookie that [`Entry::Decoded`] spans point into.
+    buf: Option<Arc<[u8]>>,
+    entries: Vec<Entry>,
 }
 
-/// The key of an entry; the bytes are UTF-8 by construction (checked by the
+/// One entry. A decoded entry is two spans of the decoded cookie; its
+/// [`Value`] is made on first access, so decoding builds no values and a
+/// value that is never read costs nothing beyond its validation.
+#[derive(Clone)]
+enum Entry {
+    Decoded {
+        key: Span,
+        value: Span,
+        cell: OnceLock<Value>,
+    },
+    Owned {
+        key: Shared,
+        value: Value,
+    },
+}
+
+/// The bytes at `span` of `buf`.
+fn at(buf: &Option<Arc<[u8]>>, (start, end): Span) -> &[u8] {
+    buf.as_deref()
+        .and_then(|b| b.get(start as usize..end as usize))
+        .unwrap_or_default()
+}
+
+/// A key's text; the bytes are UTF-8 by construction (checked by the
 /// decoder or copied from a `String`).
-fn key_str(k: &Shared) -> &str {
-    std::str::from_utf8(k.as_bytes()).unwrap_or_default()
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 impl ValueMap {
@@ -42,21 +69,52 @@ impl ValueMap {
         ValueMap::default()
     }
 
-    pub(crate) fn with_capacity(n: usize) -> Self {
+    /// A map of `n` decoded entries to be pushed with
+    /// [`push_decoded`](Self::push_decoded), pointing into `buf`.
+    pub(crate) fn decoded(buf: Option<Arc<[u8]>>, n: usize) -> Self {
         ValueMap {
+            buf,
             entries: Vec::with_capacity(n),
         }
     }
 
-    /// Appends an entry whose key is known to be new.
-    pub(crate) fn push_unique(&mut self, key: Shared, value: Value) {
-        self.entries.push((key, value));
+    /// Appends a decoded entry whose key is known to be new and valid
+    /// UTF-8, and whose value is a valid item.
+    pub(crate) fn push_decoded(&mut self, key: Span, value: Span) {
+        self.entries.push(Entry::Decoded {
+            key,
+            value,
+            cell: OnceLock::new(),
+        });
+    }
+
+    fn key_bytes<'a>(&'a self, e: &'a Entry) -> &'a [u8] {
+        match e {
+            Entry::Decoded { key, .. } => at(&self.buf, *key),
+            Entry::Owned { key, .. } => key.as_bytes(),
+        }
+    }
+
+    fn value_bytes<'a>(&'a self, e: &'a Entry) -> &'a [u8] {
+        match e {
+            Entry::Decoded { value, .. } => at(&self.buf, *value),
+            Entry::Owned { value, .. } => value.as_cbor(),
+        }
+    }
+
+    fn value<'a>(&'a self, e: &'a Entry) -> &'a Value {
+        match e {
+            Entry::Decoded { value, cell, .. } => {
+                cell.get_or_init(|| Value(Shared::from_span(self.buf.as_ref(), *value)))
+            }
+            Entry::Owned { value, .. } => value,
+        }
     }
 
     fn position(&self, key: &str) -> Option<usize> {
         self.entries
             .iter()
-            .position(|(k, _)| k.as_bytes() == key.as_bytes())
+            .position(|e| self.key_bytes(e) == key.as_bytes())
     }
 
     /// Number of entries.
@@ -71,7 +129,7 @@ impl ValueMap {
 
     /// The value stored under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.position(key).map(|i| &self.entries[i].1)
+        self.position(key).map(|i| self.value(&self.entries[i]))
     }
 
     /// Whether `key` is present (a stored `null` counts).
@@ -82,35 +140,57 @@ impl ValueMap {
     /// Stores `value` under `key`, returning the value it replaces.
     pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
         let key = key.into();
-        match self.position(&key) {
-            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+        let i = self.position(&key);
+        let entry = Entry::Owned {
+            key: Shared::from_vec(key.into_bytes()),
+            value,
+        };
+        match i {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.entries[i], entry);
+                Some(self.into_value(old))
+            }
             None => {
-                self.entries
-                    .push((Shared::from_vec(key.into_bytes()), value));
+                self.entries.push(entry);
                 None
             }
         }
     }
 
+    fn into_value(&self, e: Entry) -> Value {
+        match e {
+            Entry::Decoded { value, cell, .. } => cell
+                .into_inner()
+                .unwrap_or_else(|| Value(Shared::from_span(self.buf.as_ref(), value))),
+            Entry::Owned { value, .. } => value,
+        }
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.position(key).map(|i| self.entries.remove(i).1)
+        let i = self.position(key)?;
+        let e = self.entries.remove(i);
+        Some(self.into_value(e))
     }
 
     /// The entries in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
-        self.entries.iter().map(|(k, v)| (key_str(k), v))
+        self.entries
+            .iter()
+            .map(|e| (text(self.key_bytes(e)), self.value(e)))
     }
 
     /// The keys in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.entries.iter().map(|(k, _)| key_str(k))
+        self.entries.iter().map(|e| text(self.key_bytes(e)))
     }
 
+    /// The encoded keys (without their CBOR head) and values, in order,
+    /// without making any [`Value`].
     pub(crate) fn raw_entries(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
         self.entries
             .iter()
-            .map(|(k, v)| (k.as_bytes(), v.as_cbor()))
+            .map(|e| (self.key_bytes(e), self.value_bytes(e)))
     }
 }
 
