@@ -148,7 +148,7 @@ impl ValueMap {
         match i {
             Some(i) => {
                 let old = std::mem::replace(&mut self.entries[i], entry);
-                Some(self.into_value(old))
+                Some(self.take_value(old))
             }
             None => {
                 self.entries.push(entry);
@@ -157,7 +157,7 @@ impl ValueMap {
         }
     }
 
-    fn into_value(&self, e: Entry) -> Value {
+    fn take_value(&self, e: Entry) -> Value {
         match e {
             Entry::Decoded { value, cell, .. } => cell
                 .into_inner()
@@ -170,7 +170,7 @@ impl ValueMap {
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.position(key)?;
         let e = self.entries.remove(i);
-        Some(self.into_value(e))
+        Some(self.take_value(e))
     }
 
     /// The entries in order.
