@@ -91,10 +91,21 @@ impl<'a> Reader<'a> {
             return Err(PayloadError::Truncated);
         };
         let (major, info) = (first >> 5, first & 0x1f);
-        // The common case: an argument below 24 in the head byte itself.
-        if info < 24 && major < MAJOR_TAG {
-            self.pos += 1;
-            return Ok((major, u64::from(info)));
+        if major < MAJOR_TAG {
+            // The common cases: an argument below 24 in the head byte
+            // itself, or one from 24 to 255 in the next byte.
+            if info < 24 {
+                self.pos += 1;
+                return Ok((major, u64::from(info)));
+            }
+            if info == 24 {
+                if let Some(&arg) = self.buf.get(self.pos + 1) {
+                    if arg >= 24 {
+                        self.pos += 2;
+                        return Ok((major, u64::from(arg)));
+                    }
+                }
+            }
         }
         self.head_slow()
     }
@@ -135,10 +146,17 @@ impl<'a> Reader<'a> {
         Ok((major, arg))
     }
 
-    /// Reads a text string and returns its span; checks UTF-8.
-    pub(crate) fn text(&mut self) -> Result<Span, PayloadError> {
+    /// Reads a text string.
+    pub(crate) fn text_str(&mut self) -> Result<&'a str, PayloadError> {
         match self.head()? {
-            (MAJOR_TEXT, len) => self.string_body(len, true),
+            (MAJOR_TEXT, len) => {
+                let start = self.pos;
+                let len = self.count(len, 1)?;
+                let s = std::str::from_utf8(&self.buf[start..start + len])
+                    .map_err(|_| PayloadError::InvalidUtf8)?;
+                self.pos = start + len;
+                Ok(s)
+            }
             _ => Err(PayloadError::Shape),
         }
     }

@@ -87,6 +87,9 @@ impl Hasher for IdHasher {
     }
 }
 
+/// The stack buffer for decoding cookies of up to 1 KB.
+const SMALL_LEN: usize = 768;
+
 /// Configures a [`SessionCodec`]; made by [`SessionCodec::builder`].
 ///
 /// Defaults: `max_age` 14 days ([`DEFAULT_MAX_AGE`]), no `max_lifetime`,
@@ -350,12 +353,33 @@ impl SessionCodec {
     /// payload. Nothing but lengths, the version and the key id is read
     /// before the tag has verified.
     pub fn decode_at(&self, value: &str, now: OffsetDateTime) -> Result<Session, DecodeError> {
-        self.verify_at(value, now).map(|v| v.session)
+        self.verify_with(value, now, |session, _, _, _| session)
     }
 
     /// Like [`decode_at`](Self::decode_at), returning what the cookie said
     /// about itself too: key id and times.
     pub fn verify_at(&self, value: &str, now: OffsetDateTime) -> Result<Verified, DecodeError> {
+        self.verify_with(value, now, |session, key_id, needs_reissue, t| Verified {
+            session,
+            needs_reissue,
+            key_id,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            created_at: t.created_at,
+        })
+    }
+
+    /// Decodes and verifies `value`, handing the session, the id of the
+    /// key that signed it, whether that is a fallback key, and the times
+    /// to `f` (inlined into each caller
+    /// so the session is built where it is returned, not copied there).
+    #[inline(always)]
+    fn verify_with<R>(
+        &self,
+        value: &str,
+        now: OffsetDateTime,
+        f: impl FnOnce(Session, KeyId, bool, Times) -> R,
+    ) -> Result<R, DecodeError> {
         let inner = &*self.inner;
         let size = inner.attrs.name.len() + 1 + value.len();
         if size > inner.max_size {
@@ -364,12 +388,21 @@ impl SessionCodec {
                 limit: inner.max_size,
             });
         }
-        let mut buf = [0u8; MAX_LEN];
+        // Decoded on the stack (a small buffer for the common small cookie,
+        // so as not to zero 3 KB each time): nothing is allocated before
+        // the tag has verified.
+        let mut small = [0u8; SMALL_LEN];
+        let mut large;
+        let buf: &mut [u8] = if value.len() <= SMALL_LEN / 3 * 4 {
+            &mut small
+        } else {
+            large = [0u8; MAX_LEN];
+            &mut large
+        };
         let n = URL_SAFE_NO_PAD
-            .decode_slice(value, &mut buf)
+            .decode_slice(value, buf)
             .map_err(|_| DecodeError::Malformed(Malformed::Base64))?;
-        let bin = &buf[..n];
-        let frame = Frame::split(bin)?;
+        let frame = Frame::split(&buf[..n])?;
         let index = *inner
             .by_id
             .get(&u32::from_be_bytes(frame.key_id.0))
@@ -381,20 +414,10 @@ impl SessionCodec {
         let t = frame.times();
         self.check_times(t, now)?;
         // One copy of the verified value, shared by the session's maps.
-        let bin: Arc<[u8]> = Arc::from(bin);
-        let p = format::parse_payload(&bin, frame.body.len())?;
-        let mut session = Session::decoded(p.id, p.values, p.flash, t.created_at);
-        if index != 0 {
-            session.mark_dirty();
-        }
-        Ok(Verified {
-            session,
-            key_id: *key_id,
-            needs_reissue: index != 0,
-            issued_at: t.issued_at,
-            expires_at: t.expires_at,
-            created_at: t.created_at,
-        })
+        let p = format::parse_payload(Arc::from(frame.body))?;
+        // A cookie signed by a fallback key is re-issued on the next save.
+        let session = Session::decoded(p.id, p.values, p.flash, t.created_at, index != 0);
+        Ok(f(session, *key_id, index != 0, t))
     }
 
     fn check_times(&self, t: Times, now: OffsetDateTime) -> Result<(), DecodeError> {

@@ -143,36 +143,43 @@ pub(crate) struct Payload {
     pub flash: ValueMap,
 }
 
-/// Parses the verified payload `bin[HEADER_LEN..body_len]` in one pass.
-/// The maps keep `bin` and the spans of their keys and values in it: no
-/// allocation per entry.
-pub(crate) fn parse_payload(bin: &Arc<[u8]>, body_len: usize) -> Result<Payload, PayloadError> {
-    let body = bin.get(..body_len).ok_or(PayloadError::Truncated)?;
-    let mut r = Reader::at(body, HEADER_LEN);
+/// Parses the verified `body` (header and payload) in one pass. The maps
+/// keep `body` and the spans of their keys and values in it: no allocation
+/// per entry.
+pub(crate) fn parse_payload(body: Arc<[u8]>) -> Result<Payload, PayloadError> {
+    let mut r = Reader::at(&body, HEADER_LEN);
     if r.head()? != (cbor::ARRAY, 3) {
         return Err(PayloadError::Shape);
     }
-    let (s, e) = r.text()?;
-    // `text` checked the UTF-8.
-    let id = String::from_utf8_lossy(&body[s as usize..e as usize]).into_owned();
-    let values = read_map(&mut r, bin)?;
-    let flash = read_map(&mut r, bin)?;
+    let id = r.text_str()?.to_owned();
+    let mut values = read_map(&mut r)?;
+    let mut flash = read_map(&mut r)?;
     if !r.at_end() {
         return Err(PayloadError::TrailingBytes);
+    }
+    match (values.is_empty(), flash.is_empty()) {
+        (false, false) => {
+            values.set_buf(body.clone());
+            flash.set_buf(body);
+        }
+        (false, true) => values.set_buf(body),
+        (true, false) => flash.set_buf(body),
+        (true, true) => {}
     }
     Ok(Payload { id, values, flash })
 }
 
 /// Reads one top-level map: text keys, unique, values nested at most
-/// [`MAX_NESTING`] deep.
-fn read_map(r: &mut Reader<'_>, bin: &Arc<[u8]>) -> Result<ValueMap, PayloadError> {
+/// [`MAX_NESTING`] deep. The map's spans point into the reader's buffer,
+/// which the caller hands to it with [`ValueMap::set_buf`].
+fn read_map(r: &mut Reader<'_>) -> Result<ValueMap, PayloadError> {
     let (major, n) = r.head()?;
     if major != cbor::MAP {
         return Err(PayloadError::Shape);
     }
     let n = r.count(n, 2)?;
     let mut keys = cbor::Keys::new(n);
-    let mut map = ValueMap::decoded((n > 0).then(|| bin.clone()), n);
+    let mut map = ValueMap::decoded(n);
     for _ in 0..n {
         let start = r.pos();
         let (major, len) = r.head()?;

@@ -29,25 +29,28 @@ use crate::value::{Shared, Value};
 /// ```
 #[derive(Clone, Default)]
 pub struct ValueMap {
-    /// The decoded cookie that [`Entry::Decoded`] spans point into.
-    buf: Option<Arc<[u8]>>,
-    entries: Vec<Entry>,
+    repr: Repr,
 }
 
-/// One entry. A decoded entry is two spans of the decoded cookie; its
-/// [`Value`] is made on first access, so decoding builds no values and a
-/// value that is never read costs nothing beyond its validation.
+/// A map is either as decoded from a cookie (spans of one shared buffer,
+/// values made on first access) or owned (built or changed by the
+/// application). The first change turns a decoded map into an owned one.
 #[derive(Clone)]
-enum Entry {
+enum Repr {
     Decoded {
-        key: Span,
-        value: Span,
-        cell: OnceLock<Value>,
+        buf: Option<Arc<[u8]>>,
+        /// (key text, value item) spans in `buf`.
+        spans: Vec<(Span, Span)>,
+        /// The values, made all at once on first access.
+        values: OnceLock<Vec<Value>>,
     },
-    Owned {
-        key: Shared,
-        value: Value,
-    },
+    Owned(Vec<(Shared, Value)>),
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Owned(Vec::new())
+    }
 }
 
 /// The bytes at `span` of `buf`.
@@ -63,73 +66,98 @@ fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
 
+/// The values of a decoded map.
+fn make_values(buf: &Option<Arc<[u8]>>, spans: &[(Span, Span)]) -> Vec<Value> {
+    spans
+        .iter()
+        .map(|&(_, v)| Value(Shared::from_span(buf.as_ref(), v)))
+        .collect()
+}
+
 impl ValueMap {
     /// An empty map.
     pub fn new() -> Self {
         ValueMap::default()
     }
 
-    /// A map of `n` decoded entries to be pushed with
-    /// [`push_decoded`](Self::push_decoded), pointing into `buf`.
-    pub(crate) fn decoded(buf: Option<Arc<[u8]>>, n: usize) -> Self {
+    /// A map for `n` decoded entries, to be pushed with
+    /// [`push_decoded`](Self::push_decoded); their spans point into the
+    /// buffer given to [`set_buf`](Self::set_buf).
+    pub(crate) fn decoded(n: usize) -> Self {
         ValueMap {
-            buf,
-            entries: Vec::with_capacity(n),
+            repr: Repr::Decoded {
+                buf: None,
+                spans: Vec::with_capacity(n),
+                values: OnceLock::new(),
+            },
+        }
+    }
+
+    pub(crate) fn set_buf(&mut self, new: Arc<[u8]>) {
+        if let Repr::Decoded { buf, .. } = &mut self.repr {
+            *buf = Some(new);
         }
     }
 
     /// Appends a decoded entry whose key is known to be new and valid
     /// UTF-8, and whose value is a valid item.
     pub(crate) fn push_decoded(&mut self, key: Span, value: Span) {
-        self.entries.push(Entry::Decoded {
-            key,
-            value,
-            cell: OnceLock::new(),
-        });
-    }
-
-    fn key_bytes<'a>(&'a self, e: &'a Entry) -> &'a [u8] {
-        match e {
-            Entry::Decoded { key, .. } => at(&self.buf, *key),
-            Entry::Owned { key, .. } => key.as_bytes(),
+        if let Repr::Decoded { spans, .. } = &mut self.repr {
+            spans.push((key, value));
         }
     }
 
-    fn value_bytes<'a>(&'a self, e: &'a Entry) -> &'a [u8] {
-        match e {
-            Entry::Decoded { value, .. } => at(&self.buf, *value),
-            Entry::Owned { value, .. } => value.as_cbor(),
+    /// The entries, made owned.
+    fn owned(&mut self) -> &mut Vec<(Shared, Value)> {
+        if let Repr::Decoded { buf, spans, values } = &mut self.repr {
+            let values = values.take().unwrap_or_else(|| make_values(buf, spans));
+            let entries = spans
+                .iter()
+                .zip(values)
+                .map(|(&(k, _), v)| (Shared::from_span(buf.as_ref(), k), v))
+                .collect();
+            self.repr = Repr::Owned(entries);
         }
-    }
-
-    fn value<'a>(&'a self, e: &'a Entry) -> &'a Value {
-        match e {
-            Entry::Decoded { value, cell, .. } => {
-                cell.get_or_init(|| Value(Shared::from_span(self.buf.as_ref(), *value)))
-            }
-            Entry::Owned { value, .. } => value,
+        match &mut self.repr {
+            Repr::Owned(entries) => entries,
+            Repr::Decoded { .. } => unreachable!("made owned above"),
         }
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| self.key_bytes(e) == key.as_bytes())
+        let key = key.as_bytes();
+        match &self.repr {
+            Repr::Decoded { buf, spans, .. } => spans.iter().position(|&(k, _)| at(buf, k) == key),
+            Repr::Owned(entries) => entries.iter().position(|(k, _)| k.as_bytes() == key),
+        }
+    }
+
+    /// The value of entry `i`.
+    fn value(&self, i: usize) -> Option<&Value> {
+        match &self.repr {
+            Repr::Decoded { buf, spans, values } => {
+                values.get_or_init(|| make_values(buf, spans)).get(i)
+            }
+            Repr::Owned(entries) => entries.get(i).map(|(_, v)| v),
+        }
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.repr {
+            Repr::Decoded { spans, .. } => spans.len(),
+            Repr::Owned(entries) => entries.len(),
+        }
     }
 
     /// Whether the map has no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The value stored under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.position(key).map(|i| self.value(&self.entries[i]))
+        self.value(self.position(key)?)
     }
 
     /// Whether `key` is present (a stored `null` counts).
@@ -141,56 +169,51 @@ impl ValueMap {
     pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
         let key = key.into();
         let i = self.position(&key);
-        let entry = Entry::Owned {
-            key: Shared::from_vec(key.into_bytes()),
-            value,
-        };
+        let entries = self.owned();
         match i {
-            Some(i) => {
-                let old = std::mem::replace(&mut self.entries[i], entry);
-                Some(self.take_value(old))
-            }
+            Some(i) => Some(std::mem::replace(&mut entries[i].1, value)),
             None => {
-                self.entries.push(entry);
+                entries.push((Shared::from_vec(key.into_bytes()), value));
                 None
             }
-        }
-    }
-
-    fn take_value(&self, e: Entry) -> Value {
-        match e {
-            Entry::Decoded { value, cell, .. } => cell
-                .into_inner()
-                .unwrap_or_else(|| Value(Shared::from_span(self.buf.as_ref(), value))),
-            Entry::Owned { value, .. } => value,
         }
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.position(key)?;
-        let e = self.entries.remove(i);
-        Some(self.take_value(e))
+        Some(self.owned().remove(i).1)
     }
 
     /// The entries in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
-        self.entries
-            .iter()
-            .map(|e| (text(self.key_bytes(e)), self.value(e)))
+        let values: &[Value] = match &self.repr {
+            Repr::Decoded { buf, spans, values } => values.get_or_init(|| make_values(buf, spans)),
+            Repr::Owned(_) => &[],
+        };
+        (0..self.len()).map(move |i| match &self.repr {
+            Repr::Decoded { buf, spans, .. } => (text(at(buf, spans[i].0)), &values[i]),
+            Repr::Owned(entries) => (text(entries[i].0.as_bytes()), &entries[i].1),
+        })
     }
 
     /// The keys in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.entries.iter().map(|e| text(self.key_bytes(e)))
+        (0..self.len()).map(move |i| text(self.raw_entry(i).0))
     }
 
-    /// The encoded keys (without their CBOR head) and values, in order,
-    /// without making any [`Value`].
+    /// Entry `i` as encoded: the key's text (without its CBOR head) and
+    /// the value's item, without making any [`Value`].
+    fn raw_entry(&self, i: usize) -> (&[u8], &[u8]) {
+        match &self.repr {
+            Repr::Decoded { buf, spans, .. } => (at(buf, spans[i].0), at(buf, spans[i].1)),
+            Repr::Owned(entries) => (entries[i].0.as_bytes(), entries[i].1.as_cbor()),
+        }
+    }
+
+    /// The encoded entries (see [`raw_entry`](Self::raw_entry)), in order.
     pub(crate) fn raw_entries(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
-        self.entries
-            .iter()
-            .map(|e| (self.key_bytes(e), self.value_bytes(e)))
+        (0..self.len()).map(move |i| self.raw_entry(i))
     }
 }
 
@@ -350,23 +373,31 @@ impl Session {
         }
     }
 
+    /// A decoded session; `dirty` if it must be re-issued even if unchanged
+    /// (it arrived with flash, or signed by a fallback key).
+    #[inline]
     pub(crate) fn decoded(
         id: String,
         values: ValueMap,
         flash: ValueMap,
         created_at: u64,
+        reissue: bool,
     ) -> Session {
-        let mut s = Session::from_data(id, SessionData { values, flash });
-        s.created_at = Some(created_at);
-        s
+        Session {
+            id,
+            original_id: None,
+            delete_id: None,
+            dirty: reissue || !flash.is_empty(),
+            values,
+            flash_in: flash,
+            flash_out: ValueMap::new(),
+            destroyed: false,
+            created_at: Some(created_at),
+        }
     }
 
     pub(crate) fn created_at(&self) -> Option<u64> {
         self.created_at
-    }
-
-    pub(crate) fn mark_dirty(&mut self) {
-        self.dirty = true;
     }
 
     pub(crate) fn outgoing(&self) -> (&ValueMap, &ValueMap) {
