@@ -229,7 +229,7 @@ impl<'a> Reader<'a> {
                         return Err(PayloadError::BadKeyType);
                     }
                     self.body(kmajor, karg, 0)?;
-                    keys.push((kstart as u32, self.pos as u32));
+                    keys.push((kstart as u32, self.pos as u32), self.buf);
                     self.item(depth)?;
                 }
                 keys.check_unique(self.buf)
@@ -245,17 +245,37 @@ fn array<const N: usize>(s: &[u8]) -> [u8; N] {
     a
 }
 
-/// The key spans of one map, on the stack for up to eight keys.
+/// The keys of one map, on the stack for up to eight keys, for the
+/// duplicate check.
 pub(crate) struct Keys {
-    small: [Span; 8],
+    small: [Key; 8],
     len: usize,
-    large: Vec<Span>,
+    large: Vec<Key>,
+}
+
+/// An encoded key's span and a fingerprint of it: equal keys have equal
+/// fingerprints, so most pairs of different keys are told apart without
+/// reading their bytes again.
+#[derive(Clone, Copy, Default)]
+struct Key {
+    fingerprint: u64,
+    span: Span,
+}
+
+/// The length and the first and last eight bytes of `b`.
+#[inline]
+fn fingerprint(b: &[u8]) -> u64 {
+    let (first, last) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+        _ => (b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)), 0),
+    };
+    first ^ last.rotate_left(29) ^ (b.len() as u64).rotate_right(8)
 }
 
 impl Keys {
     pub(crate) fn new(n: usize) -> Self {
         Keys {
-            small: [(0, 0); 8],
+            small: [Key::default(); 8],
             len: 0,
             large: if n > 8 {
                 Vec::with_capacity(n)
@@ -265,35 +285,54 @@ impl Keys {
         }
     }
 
-    pub(crate) fn push(&mut self, span: Span) {
+    /// Adds the key at `span` of `buf`.
+    #[inline]
+    pub(crate) fn push(&mut self, span: Span, buf: &[u8]) {
+        let bytes = buf
+            .get(span.0 as usize..span.1 as usize)
+            .unwrap_or_default();
+        let key = Key {
+            fingerprint: fingerprint(bytes),
+            span,
+        };
         if self.len < 8 && self.large.capacity() == 0 {
-            self.small[self.len] = span;
+            self.small[self.len] = key;
             self.len += 1;
         } else {
-            self.large.push(span);
+            self.large.push(key);
         }
     }
 
     /// Fails if two keys have the same encoded bytes. Keys are required to be
     /// in shortest form, so equal bytes is equal keys.
     pub(crate) fn check_unique(mut self, buf: &[u8]) -> Result<(), PayloadError> {
-        let at = |s: &Span| &buf[s.0 as usize..s.1 as usize];
-        let keys: &mut [Span] = if self.large.capacity() == 0 {
+        let at = |k: &Key| &buf[k.span.0 as usize..k.span.1 as usize];
+        let same = |a: &Key, b: &Key| a.fingerprint == b.fingerprint && at(a) == at(b);
+        let keys: &mut [Key] = if self.large.capacity() == 0 {
             &mut self.small[..self.len]
         } else {
             &mut self.large
         };
         if keys.len() <= 8 {
             for (i, a) in keys.iter().enumerate() {
-                if keys[..i].iter().any(|b| at(a) == at(b)) {
+                if keys[..i].iter().any(|b| same(a, b)) {
                     return Err(PayloadError::DuplicateKey);
                 }
             }
             return Ok(());
         }
-        keys.sort_unstable_by(|a, b| at(a).cmp(at(b)));
-        if keys.windows(2).any(|w| at(&w[0]) == at(&w[1])) {
-            return Err(PayloadError::DuplicateKey);
+        // A hash table of key indices (open addressing, at most half full).
+        let mask = (keys.len() * 2).next_power_of_two() - 1;
+        let mut table = vec![usize::MAX; mask + 1];
+        for (i, k) in keys.iter().enumerate() {
+            let mut h = (k.fingerprint.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask;
+            while let Some(&j) = table.get(h).filter(|&&j| j != usize::MAX) {
+                if same(k, &keys[j]) {
+                    return Err(PayloadError::DuplicateKey);
+                }
+                h = (h + 1) & mask;
+            }
+            table[h] = i;
         }
         Ok(())
     }

@@ -188,7 +188,7 @@ fn read_map(r: &mut Reader<'_>) -> Result<ValueMap, PayloadError> {
         }
         r.body(major, len, 0)?;
         let key = (start as u32, r.pos() as u32);
-        keys.push(key);
+        keys.push(key, r.buf());
         let text = (start as u32 + cbor::head_len(len) as u32, key.1);
         let value = r.item(MAX_NESTING)?;
         map.push_decoded(text, value);
