@@ -325,14 +325,23 @@ impl SessionCodec {
                 limit: inner.max_size,
             });
         }
-        let mut buf = [0u8; MAX_LEN];
+        // A small stack buffer for the common small cookie, so as not to
+        // zero 3 KB each time.
+        let mut small = [0u8; SMALL_LEN];
+        let mut large;
+        let buf: &mut [u8] = if bin_len <= SMALL_LEN {
+            &mut small
+        } else {
+            large = [0u8; MAX_LEN];
+            &mut large
+        };
         let (key_id, signer) = &inner.signers[0];
         let times = Times {
             issued_at,
             expires_at,
             created_at,
         };
-        format::write_header(&mut buf, *key_id, times);
+        format::write_header(buf, *key_id, times);
         format::write_payload(&mut buf[HEADER_LEN..], session.id(), values, flash);
         let body_len = HEADER_LEN + payload_len;
         let tag = signer.tag(&buf[..body_len]);

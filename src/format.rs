@@ -201,10 +201,9 @@ fn read_map(r: &mut Reader<'_>) -> Result<ValueMap, PayloadError> {
 pub(crate) fn payload_len(id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
     let text = |s: &[u8]| cbor::head_len(s.len() as u64) + s.len();
     let map = |m: &ValueMap| {
-        cbor::head_len(m.len() as u64)
-            + m.raw_entries()
-                .map(|(k, v)| text(k) + v.len())
-                .sum::<usize>()
+        let mut len = cbor::head_len(m.len() as u64);
+        m.for_each_raw(|k, v| len += text(k) + v.len());
+        len
     };
     1 + text(id.as_bytes()) + map(values) + map(flash)
 }
@@ -226,11 +225,11 @@ pub(crate) fn write_payload(
     put_text(out, &mut n, id.as_bytes());
     for m in [values, flash] {
         n += cbor::write_head(&mut out[n..], cbor::MAP, m.len() as u64);
-        for (k, v) in m.raw_entries() {
+        m.for_each_raw(|k, v| {
             put_text(out, &mut n, k);
             out[n..n + v.len()].copy_from_slice(v);
             n += v.len();
-        }
+        });
     }
     n
 }

@@ -211,9 +211,22 @@ impl ValueMap {
         }
     }
 
-    /// The encoded entries (see [`raw_entry`](Self::raw_entry)), in order.
-    pub(crate) fn raw_entries(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
-        (0..self.len()).map(move |i| self.raw_entry(i))
+    /// Calls `f` with each encoded entry (see [`raw_entry`](Self::raw_entry)),
+    /// in order.
+    #[inline]
+    pub(crate) fn for_each_raw(&self, mut f: impl FnMut(&[u8], &[u8])) {
+        match &self.repr {
+            Repr::Decoded { buf, spans, .. } => {
+                for &(k, v) in spans {
+                    f(at(buf, k), at(buf, v));
+                }
+            }
+            Repr::Owned(entries) => {
+                for (k, v) in entries {
+                    f(k.as_bytes(), v.as_cbor());
+                }
+            }
+        }
     }
 }
 
