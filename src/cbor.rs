@@ -61,10 +61,6 @@ impl<'a> Reader<'a> {
         self.buf
     }
 
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
     pub(crate) fn at_end(&self) -> bool {
         self.pos == self.buf.len()
     }
@@ -229,7 +225,7 @@ impl<'a> Reader<'a> {
                         return Err(PayloadError::BadKeyType);
                     }
                     self.body(kmajor, karg, 0)?;
-                    keys.push((kstart as u32, self.pos as u32), self.buf);
+                    keys.push((kstart as u32, self.pos as u32));
                     self.item(depth)?;
                 }
                 keys.check_unique(self.buf)
@@ -245,37 +241,17 @@ fn array<const N: usize>(s: &[u8]) -> [u8; N] {
     a
 }
 
-/// The keys of one map, on the stack for up to eight keys, for the
-/// duplicate check.
+/// The key spans of one map, on the stack for up to eight keys.
 pub(crate) struct Keys {
-    small: [Key; 8],
+    small: [Span; 8],
     len: usize,
-    large: Vec<Key>,
-}
-
-/// An encoded key's span and a fingerprint of it: equal keys have equal
-/// fingerprints, so most pairs of different keys are told apart without
-/// reading their bytes again.
-#[derive(Clone, Copy, Default)]
-struct Key {
-    fingerprint: u64,
-    span: Span,
-}
-
-/// The length and the first and last eight bytes of `b`.
-#[inline]
-fn fingerprint(b: &[u8]) -> u64 {
-    let (first, last) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
-        (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
-        _ => (b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)), 0),
-    };
-    first ^ last.rotate_left(29) ^ (b.len() as u64).rotate_right(8)
+    large: Vec<Span>,
 }
 
 impl Keys {
     pub(crate) fn new(n: usize) -> Self {
         Keys {
-            small: [Key::default(); 8],
+            small: [(0, 0); 8],
             len: 0,
             large: if n > 8 {
                 Vec::with_capacity(n)
@@ -285,57 +261,76 @@ impl Keys {
         }
     }
 
-    /// Adds the key at `span` of `buf`.
     #[inline]
-    pub(crate) fn push(&mut self, span: Span, buf: &[u8]) {
-        let bytes = buf
-            .get(span.0 as usize..span.1 as usize)
-            .unwrap_or_default();
-        let key = Key {
-            fingerprint: fingerprint(bytes),
-            span,
-        };
+    pub(crate) fn push(&mut self, span: Span) {
         if self.len < 8 && self.large.capacity() == 0 {
-            self.small[self.len] = key;
+            self.small[self.len] = span;
             self.len += 1;
         } else {
-            self.large.push(key);
+            self.large.push(span);
         }
     }
 
     /// Fails if two keys have the same encoded bytes. Keys are required to be
     /// in shortest form, so equal bytes is equal keys.
-    pub(crate) fn check_unique(mut self, buf: &[u8]) -> Result<(), PayloadError> {
-        let at = |k: &Key| &buf[k.span.0 as usize..k.span.1 as usize];
-        let same = |a: &Key, b: &Key| a.fingerprint == b.fingerprint && at(a) == at(b);
-        let keys: &mut [Key] = if self.large.capacity() == 0 {
-            &mut self.small[..self.len]
+    pub(crate) fn check_unique(self, buf: &[u8]) -> Result<(), PayloadError> {
+        let keys: &[Span] = if self.large.capacity() == 0 {
+            &self.small[..self.len]
         } else {
-            &mut self.large
+            &self.large
         };
-        if keys.len() <= 8 {
-            for (i, a) in keys.iter().enumerate() {
-                if keys[..i].iter().any(|b| same(a, b)) {
-                    return Err(PayloadError::DuplicateKey);
-                }
-            }
-            return Ok(());
-        }
-        // A hash table of key indices (open addressing, at most half full).
-        let mask = (keys.len() * 2).next_power_of_two() - 1;
-        let mut table = vec![usize::MAX; mask + 1];
-        for (i, k) in keys.iter().enumerate() {
-            let mut h = (k.fingerprint.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask;
-            while let Some(&j) = table.get(h).filter(|&&j| j != usize::MAX) {
-                if same(k, &keys[j]) {
-                    return Err(PayloadError::DuplicateKey);
-                }
-                h = (h + 1) & mask;
-            }
-            table[h] = i;
-        }
-        Ok(())
+        check_unique(buf, keys.len(), |i| keys[i])
     }
+}
+
+/// Fails if two of the `n` spans of `buf` that `span(i)` gives hold the
+/// same bytes.
+#[inline]
+pub(crate) fn check_unique(
+    buf: &[u8],
+    n: usize,
+    span: impl Fn(usize) -> Span,
+) -> Result<(), PayloadError> {
+    let at = |i: usize| {
+        let (s, e) = span(i);
+        buf.get(s as usize..e as usize).unwrap_or_default()
+    };
+    if n <= 8 {
+        for i in 1..n {
+            let a = at(i);
+            if (0..i).any(|j| at(j) == a) {
+                return Err(PayloadError::DuplicateKey);
+            }
+        }
+        return Ok(());
+    }
+    // A hash table of indices (open addressing, at most half full), hashed
+    // by length and first and last eight bytes.
+    // Slots hold (fingerprint, index + 1); 0 is empty.
+    let mask = (n * 2).next_power_of_two() - 1;
+    let mut table = vec![(0u64, 0usize); mask + 1];
+    for i in 0..n {
+        let key = at(i);
+        let fp = fingerprint(key);
+        let mut h = (fp.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize & mask;
+        while let Some(&(other, j)) = table.get(h).filter(|s| s.1 != 0) {
+            if other == fp && at(j - 1) == key {
+                return Err(PayloadError::DuplicateKey);
+            }
+            h = (h + 1) & mask;
+        }
+        table[h] = (fp, i + 1);
+    }
+    Ok(())
+}
+
+/// The length and the first and last eight bytes of `b`.
+fn fingerprint(b: &[u8]) -> u64 {
+    let (first, last) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+        _ => (b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)), 0),
+    };
+    first ^ last.rotate_left(29) ^ (b.len() as u64).rotate_right(8)
 }
 
 /// Validates that `buf` is exactly one item with at most `depth` levels of

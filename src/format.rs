@@ -178,22 +178,18 @@ fn read_map(r: &mut Reader<'_>) -> Result<ValueMap, PayloadError> {
         return Err(PayloadError::Shape);
     }
     let n = r.count(n, 2)?;
-    let mut keys = cbor::Keys::new(n);
     let mut map = ValueMap::decoded(n);
     for _ in 0..n {
-        let start = r.pos();
         let (major, len) = r.head()?;
         if major != cbor::TEXT {
             return Err(PayloadError::BadKeyType);
         }
-        r.body(major, len, 0)?;
-        let key = (start as u32, r.pos() as u32);
-        keys.push(key, r.buf());
-        let text = (start as u32 + cbor::head_len(len) as u32, key.1);
+        let key = r.string_body(len, true)?;
         let value = r.item(MAX_NESTING)?;
-        map.push_decoded(text, value);
+        map.push_decoded(key, value);
     }
-    keys.check_unique(r.buf())?;
+    // Equal texts are equal keys: their heads are in shortest form.
+    cbor::check_unique(r.buf(), n, |i| map.decoded_key(i))?;
     Ok(map)
 }
 

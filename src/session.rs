@@ -107,6 +107,15 @@ impl ValueMap {
         }
     }
 
+    /// The span of the key of entry `i` of a decoded map.
+    #[inline]
+    pub(crate) fn decoded_key(&self, i: usize) -> Span {
+        match &self.repr {
+            Repr::Decoded { spans, .. } => spans.get(i).map_or((0, 0), |s| s.0),
+            Repr::Owned(_) => (0, 0),
+        }
+    }
+
     /// The entries, made owned.
     fn owned(&mut self) -> &mut Vec<(Shared, Value)> {
         if let Repr::Decoded { buf, spans, values } = &mut self.repr {
