@@ -229,3 +229,79 @@ pub(crate) fn write_payload(
     }
     n
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Value;
+
+    /// `[id, values, flash]` after a zeroed header, as `parse_payload` reads it.
+    fn body(values: &[(&str, &[u8])], flash: &[(&str, &[u8])]) -> Arc<[u8]> {
+        let mut b = vec![0u8; HEADER_LEN];
+        b.extend([0x83, 0x62, b'i', b'd']);
+        for m in [values, flash] {
+            let mut head = [0u8; 9];
+            let n = cbor::write_head(&mut head, cbor::MAP, m.len() as u64);
+            b.extend(&head[..n]);
+            for (k, v) in m {
+                let n = cbor::write_head(&mut head, cbor::TEXT, k.len() as u64);
+                b.extend(&head[..n]);
+                b.extend(k.as_bytes());
+                b.extend(*v);
+            }
+        }
+        Arc::from(b)
+    }
+
+    #[test]
+    fn decoded_maps_read_change_and_reencode() {
+        let long = [&[0x78, 40][..], &[b'x'; 40]].concat();
+        let p = parse_payload(body(&[("a", &[0x01]), ("long", &long)], &[("f", &[0xf5])])).unwrap();
+        assert_eq!(p.id, "id");
+        assert_eq!(p.values.keys().collect::<Vec<_>>(), ["a", "long"]);
+        assert_eq!(p.values.get("a").unwrap().as_cbor(), [0x01]);
+        assert_eq!(p.values.get("long").unwrap().as_cbor(), &long[..]);
+        assert!(p.flash.get("f").unwrap().deserialize::<bool>().unwrap());
+
+        // Encoding a decoded map writes back the same bytes.
+        let mut out = vec![0u8; payload_len("id", &p.values, &p.flash)];
+        let n = write_payload(&mut out, "id", &p.values, &p.flash);
+        let original = body(&[("a", &[0x01]), ("long", &long)], &[("f", &[0xf5])]);
+        assert_eq!(&out[..n], &original[HEADER_LEN..]);
+
+        // Changing a decoded map keeps order and the other entries.
+        let mut values = p.values.clone();
+        let two = Value::from_cbor(&[0x02]).unwrap();
+        assert_eq!(values.insert("a", two.clone()).unwrap().as_cbor(), [0x01]);
+        values.insert("b", two.clone());
+        assert_eq!(values.keys().collect::<Vec<_>>(), ["a", "long", "b"]);
+        assert_eq!(values.remove("long").unwrap().as_cbor(), &long[..]);
+        assert_eq!(values.get("a"), Some(&two));
+        assert_ne!(values, p.values);
+        assert_eq!(p.values.len(), 2, "the clone changed, not the original");
+    }
+
+    #[test]
+    fn duplicate_top_level_keys_are_refused() {
+        let v: &[u8] = &[0x00];
+        for n in [2usize, 8, 9, 40] {
+            let names: Vec<String> = (0..n).map(|i| format!("key_number_{i:03}")).collect();
+            let mut entries: Vec<(&str, &[u8])> = names.iter().map(|k| (k.as_str(), v)).collect();
+            assert!(
+                parse_payload(body(&entries, &[])).is_ok(),
+                "{n} distinct keys"
+            );
+            entries[n - 1].0 = entries[n / 2 - 1].0;
+            assert_eq!(
+                parse_payload(body(&entries, &[])).err(),
+                Some(PayloadError::DuplicateKey),
+                "{n} keys, one repeated"
+            );
+            assert_eq!(
+                parse_payload(body(&[], &entries)).err(),
+                Some(PayloadError::DuplicateKey),
+                "{n} flash keys, one repeated"
+            );
+        }
+    }
+}
