@@ -412,10 +412,15 @@ impl SessionCodec {
             .decode_slice(value, buf)
             .map_err(|_| DecodeError::Malformed(Malformed::Base64))?;
         let frame = Frame::split(&buf[..n])?;
-        let index = *inner
-            .by_id
-            .get(&u32::from_be_bytes(frame.key_id.0))
-            .ok_or(DecodeError::UnknownKey)?;
+        // Most cookies are signed by the primary key: no lookup for them.
+        let index = if inner.signers[0].0 == frame.key_id {
+            0
+        } else {
+            *inner
+                .by_id
+                .get(&u32::from_be_bytes(frame.key_id.0))
+                .ok_or(DecodeError::UnknownKey)?
+        };
         let (key_id, signer) = &inner.signers[index];
         if !signer.verify(frame.body, frame.tag) {
             return Err(DecodeError::BadSignature);
@@ -429,6 +434,7 @@ impl SessionCodec {
         Ok(f(session, *key_id, index != 0, t))
     }
 
+    #[inline]
     fn check_times(&self, t: Times, now: OffsetDateTime) -> Result<(), DecodeError> {
         let inner = &*self.inner;
         // i128 holds every sum below without overflow.
