@@ -45,6 +45,11 @@ fi
 # Allocations per operation (a counting global allocator; not a timing).
 allocs="$(cargo bench -q --bench profile -- count 2>/dev/null || true)"
 
+model="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+echo "Machine: ${model:-unknown CPU}, $(nproc) cores; $(rustc --version); $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "Command: scripts/bench-report.sh${*:+ $*}"
+echo
+
 CRIT="$crit" ALLOCS="$allocs" MODE="$mode" python3 - <<'EOF'
 import json, os, re
 
