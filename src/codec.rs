@@ -426,9 +426,9 @@ impl SessionCodec {
             return Err(DecodeError::BadSignature);
         }
         let t = frame.times();
+        let body_len = frame.body.len();
         self.check_times(t, now)?;
-        // One copy of the verified value, shared by the session's maps.
-        let p = format::parse_payload(Arc::from(frame.body))?;
+        let p = format::parse_payload(buf, body_len)?;
         // A cookie signed by a fallback key is re-issued on the next save.
         let session = Session::decoded(p.id, p.values, p.flash, t.created_at, index != 0);
         Ok(f(session, *key_id, index != 0, t))

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::cbor::{self, MAX_NESTING, Reader};
+use crate::cbor::{self, MAX_NESTING, Reader, Span};
 use crate::error::{DecodeError, Malformed, PayloadError};
 use crate::key::{Key, KeyId};
-use crate::session::ValueMap;
+use crate::session::{TABLE_ENTRY, ValueMap, entry, put_entry};
 
 /// The format version this build reads and writes.
 pub const VERSION: u8 = 1;
@@ -143,42 +143,105 @@ pub(crate) struct Payload {
     pub flash: ValueMap,
 }
 
-/// Parses the verified `body` (header and payload) in one pass. The maps
-/// keep `body` and the spans of their keys and values in it: no allocation
-/// per entry.
-pub(crate) fn parse_payload(body: Arc<[u8]>) -> Result<Payload, PayloadError> {
-    let mut r = Reader::at(&body, HEADER_LEN);
+/// Parses the verified body `buf[..body_len]` (header and payload) in one
+/// pass. The session's maps share one copy of the body, followed by their
+/// span tables: one allocation for all of them. `buf[body_len..]` (which
+/// held the tag) is scratch space for the tables.
+pub(crate) fn parse_payload(buf: &mut [u8], body_len: usize) -> Result<Payload, PayloadError> {
+    if body_len > buf.len() || body_len > usize::from(u16::MAX) {
+        return Err(PayloadError::LengthOverflow);
+    }
+    let (body, scratch) = buf.split_at_mut(body_len);
+    let body: &[u8] = body;
+    let mut table = Table {
+        scratch,
+        len: 0,
+        spill: Vec::new(),
+    };
+    let mut r = Reader::at(body, HEADER_LEN);
     if r.head()? != (cbor::ARRAY, 3) {
         return Err(PayloadError::Shape);
     }
     let id = r.text_str()?.to_owned();
-    let mut values = read_map(&mut r)?;
-    let mut flash = read_map(&mut r)?;
+    let n_values = read_map(&mut r, &mut table)?;
+    let n_flash = read_map(&mut r, &mut table)?;
     if !r.at_end() {
         return Err(PayloadError::TrailingBytes);
     }
-    match (values.is_empty(), flash.is_empty()) {
-        (false, false) => {
-            values.set_buf(body.clone());
-            flash.set_buf(body);
-        }
-        (false, true) => values.set_buf(body),
-        (true, false) => flash.set_buf(body),
-        (true, true) => {}
-    }
+    let (len, spill) = (table.len, table.spill);
+    let shared: Arc<[u8]> = if spill.is_empty() {
+        Arc::from(&buf[..body_len + len])
+    } else {
+        let mut all = Vec::with_capacity(body_len + spill.len());
+        all.extend_from_slice(&buf[..body_len]);
+        all.extend_from_slice(&spill);
+        Arc::from(all)
+    };
+    let flash_table = body_len + TABLE_ENTRY * n_values;
+    let (values, flash) = match (n_values, n_flash) {
+        (0, 0) => (ValueMap::new(), ValueMap::new()),
+        (_, 0) => (
+            ValueMap::decoded(shared, body_len, n_values),
+            ValueMap::new(),
+        ),
+        (0, _) => (
+            ValueMap::new(),
+            ValueMap::decoded(shared, flash_table, n_flash),
+        ),
+        _ => (
+            ValueMap::decoded(shared.clone(), body_len, n_values),
+            ValueMap::decoded(shared, flash_table, n_flash),
+        ),
+    };
     Ok(Payload { id, values, flash })
 }
 
+/// The span tables being written: into the scratch space while they fit,
+/// else into a vector.
+struct Table<'a> {
+    scratch: &'a mut [u8],
+    /// Bytes written.
+    len: usize,
+    /// Every byte written, once the scratch space was too small.
+    spill: Vec<u8>,
+}
+
+impl Table<'_> {
+    #[inline]
+    fn push(&mut self, key: Span, value: Span) {
+        let end = self.len + TABLE_ENTRY;
+        if self.spill.is_empty() && end <= self.scratch.len() {
+            put_entry(&mut self.scratch[self.len..end], key, value);
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.scratch[..self.len]);
+            }
+            let mut e = [0u8; TABLE_ENTRY];
+            put_entry(&mut e, key, value);
+            self.spill.extend_from_slice(&e);
+        }
+        self.len = end;
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.spill.is_empty() {
+            &self.scratch[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
 /// Reads one top-level map: text keys, unique, values nested at most
-/// [`MAX_NESTING`] deep. The map's spans point into the reader's buffer,
-/// which the caller hands to it with [`ValueMap::set_buf`].
-fn read_map(r: &mut Reader<'_>) -> Result<ValueMap, PayloadError> {
+/// [`MAX_NESTING`] deep. Appends its entries to `table` and returns their
+/// number.
+fn read_map(r: &mut Reader<'_>, table: &mut Table<'_>) -> Result<usize, PayloadError> {
     let (major, n) = r.head()?;
     if major != cbor::MAP {
         return Err(PayloadError::Shape);
     }
     let n = r.count(n, 2)?;
-    let mut map = ValueMap::decoded(n);
+    let first = table.len / TABLE_ENTRY;
     for _ in 0..n {
         let (major, len) = r.head()?;
         if major != cbor::TEXT {
@@ -186,11 +249,12 @@ fn read_map(r: &mut Reader<'_>) -> Result<ValueMap, PayloadError> {
         }
         let key = r.string_body(len, true)?;
         let value = r.item(MAX_NESTING)?;
-        map.push_decoded(key, value);
+        table.push(key, value);
     }
     // Equal texts are equal keys: their heads are in shortest form.
-    cbor::check_unique(r.buf(), n, |i| map.decoded_key(i))?;
-    Ok(map)
+    let t = table.bytes();
+    cbor::check_unique(r.buf(), n, |i| entry(t, 0, first + i).0)?;
+    Ok(n)
 }
 
 /// Length of the payload [`write_payload`] writes.
@@ -236,7 +300,7 @@ mod tests {
     use crate::Value;
 
     /// `[id, values, flash]` after a zeroed header, as `parse_payload` reads it.
-    fn body(values: &[(&str, &[u8])], flash: &[(&str, &[u8])]) -> Arc<[u8]> {
+    fn body(values: &[(&str, &[u8])], flash: &[(&str, &[u8])]) -> Vec<u8> {
         let mut b = vec![0u8; HEADER_LEN];
         b.extend([0x83, 0x62, b'i', b'd']);
         for m in [values, flash] {
@@ -250,13 +314,20 @@ mod tests {
                 b.extend(*v);
             }
         }
-        Arc::from(b)
+        b
+    }
+
+    /// Parses `body` with room for a tag after it, as the codec does.
+    fn parse(mut body: Vec<u8>) -> Result<Payload, PayloadError> {
+        let len = body.len();
+        body.resize(len + TAG_LEN, 0);
+        parse_payload(&mut body, len)
     }
 
     #[test]
     fn decoded_maps_read_change_and_reencode() {
         let long = [&[0x78, 40][..], &[b'x'; 40]].concat();
-        let p = parse_payload(body(&[("a", &[0x01]), ("long", &long)], &[("f", &[0xf5])])).unwrap();
+        let p = parse(body(&[("a", &[0x01]), ("long", &long)], &[("f", &[0xf5])])).unwrap();
         assert_eq!(p.id, "id");
         assert_eq!(p.values.keys().collect::<Vec<_>>(), ["a", "long"]);
         assert_eq!(p.values.get("a").unwrap().as_cbor(), [0x01]);
@@ -282,23 +353,37 @@ mod tests {
     }
 
     #[test]
+    fn span_tables_larger_than_the_scratch_space_spill() {
+        let names: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
+        let vals: Vec<[u8; 2]> = (0..300).map(|i| [0x18, (i % 200 + 24) as u8]).collect();
+        let entries: Vec<(&str, &[u8])> = names
+            .iter()
+            .zip(&vals)
+            .map(|(k, v)| (k.as_str(), &v[..]))
+            .collect();
+        let p = parse(body(&entries[..200], &entries[200..])).unwrap();
+        assert_eq!((p.values.len(), p.flash.len()), (200, 100));
+        for (i, (k, v)) in entries.iter().enumerate() {
+            let m = if i < 200 { &p.values } else { &p.flash };
+            assert_eq!(m.get(k).map(Value::as_cbor), Some(*v), "{k}");
+        }
+    }
+
+    #[test]
     fn duplicate_top_level_keys_are_refused() {
         let v: &[u8] = &[0x00];
         for n in [2usize, 8, 9, 40] {
             let names: Vec<String> = (0..n).map(|i| format!("key_number_{i:03}")).collect();
             let mut entries: Vec<(&str, &[u8])> = names.iter().map(|k| (k.as_str(), v)).collect();
-            assert!(
-                parse_payload(body(&entries, &[])).is_ok(),
-                "{n} distinct keys"
-            );
+            assert!(parse(body(&entries, &[])).is_ok(), "{n} distinct keys");
             entries[n - 1].0 = entries[n / 2 - 1].0;
             assert_eq!(
-                parse_payload(body(&entries, &[])).err(),
+                parse(body(&entries, &[])).err(),
                 Some(PayloadError::DuplicateKey),
                 "{n} keys, one repeated"
             );
             assert_eq!(
-                parse_payload(body(&[], &entries)).err(),
+                parse(body(&[], &entries)).err(),
                 Some(PayloadError::DuplicateKey),
                 "{n} flash keys, one repeated"
             );

@@ -32,15 +32,18 @@ pub struct ValueMap {
     repr: Repr,
 }
 
-/// A map is either as decoded from a cookie (spans of one shared buffer,
-/// values made on first access) or owned (built or changed by the
-/// application). The first change turns a decoded map into an owned one.
+/// A map is either as decoded from a cookie (a table of spans in one
+/// shared buffer, values made on first access) or owned (built or changed
+/// by the application). The first change turns a decoded map into an owned
+/// one.
 #[derive(Clone)]
 enum Repr {
     Decoded {
-        buf: Option<Arc<[u8]>>,
-        /// (key text, value item) spans in `buf`.
-        spans: Vec<(Span, Span)>,
+        /// The cookie's body followed by the span tables of its maps.
+        buf: Arc<[u8]>,
+        /// Where this map's table starts in `buf`, and its length.
+        table: u32,
+        n: u32,
         /// The values, made all at once on first access.
         values: OnceLock<Vec<Value>>,
     },
@@ -53,11 +56,33 @@ impl Default for Repr {
     }
 }
 
+/// Bytes of one entry of a span table.
+pub(crate) const TABLE_ENTRY: usize = 8;
+
+/// Writes the table entry for a key text and a value item at the start of
+/// `out`: their starts and ends as `u16` little-endian.
+pub(crate) fn put_entry(out: &mut [u8], key: Span, value: Span) {
+    for (i, x) in [key.0, key.1, value.0, value.1].into_iter().enumerate() {
+        out[2 * i..2 * i + 2].copy_from_slice(&(x as u16).to_le_bytes());
+    }
+}
+
+/// Entry `i` of the span table at `table` of `buf`: (key text, value item).
+#[inline]
+pub(crate) fn entry(buf: &[u8], table: usize, i: usize) -> (Span, Span) {
+    let at = table + TABLE_ENTRY * i;
+    let b: [u8; TABLE_ENTRY] = buf
+        .get(at..at + TABLE_ENTRY)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or_default();
+    let u = |j: usize| u32::from(u16::from_le_bytes([b[j], b[j + 1]]));
+    ((u(0), u(2)), (u(4), u(6)))
+}
+
 /// The bytes at `span` of `buf`.
-fn at(buf: &Option<Arc<[u8]>>, (start, end): Span) -> &[u8] {
-    buf.as_deref()
-        .and_then(|b| b.get(start as usize..end as usize))
-        .unwrap_or_default()
+#[inline]
+fn at(buf: &[u8], (start, end): Span) -> &[u8] {
+    buf.get(start as usize..end as usize).unwrap_or_default()
 }
 
 /// A key's text; the bytes are UTF-8 by construction (checked by the
@@ -67,10 +92,14 @@ fn text(bytes: &[u8]) -> &str {
 }
 
 /// The values of a decoded map.
-fn make_values(buf: &Option<Arc<[u8]>>, spans: &[(Span, Span)]) -> Vec<Value> {
-    spans
-        .iter()
-        .map(|&(_, v)| Value(Shared::from_span(buf.as_ref(), v)))
+fn make_values(buf: &Arc<[u8]>, table: u32, n: u32) -> Vec<Value> {
+    (0..n as usize)
+        .map(|i| {
+            Value(Shared::from_span(
+                Some(buf),
+                entry(buf, table as usize, i).1,
+            ))
+        })
         .collect()
 }
 
@@ -80,50 +109,41 @@ impl ValueMap {
         ValueMap::default()
     }
 
-    /// A map for `n` decoded entries, to be pushed with
-    /// [`push_decoded`](Self::push_decoded); their spans point into the
-    /// buffer given to [`set_buf`](Self::set_buf).
-    pub(crate) fn decoded(n: usize) -> Self {
-        ValueMap {
-            repr: Repr::Decoded {
-                buf: None,
-                spans: Vec::with_capacity(n),
+    /// A decoded map of `n` entries, whose span table starts at `table` in
+    /// `buf`. The keys must be valid UTF-8 and unique, the values valid
+    /// items.
+    pub(crate) fn decoded(buf: Arc<[u8]>, table: usize, n: usize) -> Self {
+        let repr = match (u32::try_from(table), u32::try_from(n)) {
+            (Ok(table), Ok(n)) if n > 0 => Repr::Decoded {
+                buf,
+                table,
+                n,
                 values: OnceLock::new(),
             },
-        }
-    }
-
-    pub(crate) fn set_buf(&mut self, new: Arc<[u8]>) {
-        if let Repr::Decoded { buf, .. } = &mut self.repr {
-            *buf = Some(new);
-        }
-    }
-
-    /// Appends a decoded entry whose key is known to be new and valid
-    /// UTF-8, and whose value is a valid item.
-    pub(crate) fn push_decoded(&mut self, key: Span, value: Span) {
-        if let Repr::Decoded { spans, .. } = &mut self.repr {
-            spans.push((key, value));
-        }
-    }
-
-    /// The span of the key of entry `i` of a decoded map.
-    #[inline]
-    pub(crate) fn decoded_key(&self, i: usize) -> Span {
-        match &self.repr {
-            Repr::Decoded { spans, .. } => spans.get(i).map_or((0, 0), |s| s.0),
-            Repr::Owned(_) => (0, 0),
-        }
+            _ => Repr::default(),
+        };
+        ValueMap { repr }
     }
 
     /// The entries, made owned.
     fn owned(&mut self) -> &mut Vec<(Shared, Value)> {
-        if let Repr::Decoded { buf, spans, values } = &mut self.repr {
-            let values = values.take().unwrap_or_else(|| make_values(buf, spans));
-            let entries = spans
-                .iter()
-                .zip(values)
-                .map(|(&(k, _), v)| (Shared::from_span(buf.as_ref(), k), v))
+        if let Repr::Decoded {
+            buf,
+            table,
+            n,
+            values,
+        } = &mut self.repr
+        {
+            let values = values
+                .take()
+                .unwrap_or_else(|| make_values(buf, *table, *n));
+            let entries = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let key = entry(buf, *table as usize, i).0;
+                    (Shared::from_span(Some(buf), key), v)
+                })
                 .collect();
             self.repr = Repr::Owned(entries);
         }
@@ -136,17 +156,30 @@ impl ValueMap {
     fn position(&self, key: &str) -> Option<usize> {
         let key = key.as_bytes();
         match &self.repr {
-            Repr::Decoded { buf, spans, .. } => spans.iter().position(|&(k, _)| at(buf, k) == key),
+            Repr::Decoded { buf, table, n, .. } => {
+                (0..*n as usize).position(|i| at(buf, entry(buf, *table as usize, i).0) == key)
+            }
             Repr::Owned(entries) => entries.iter().position(|(k, _)| k.as_bytes() == key),
+        }
+    }
+
+    /// The decoded values, made on first call.
+    fn decoded_values(&self) -> &[Value] {
+        match &self.repr {
+            Repr::Decoded {
+                buf,
+                table,
+                n,
+                values,
+            } => values.get_or_init(|| make_values(buf, *table, *n)),
+            Repr::Owned(_) => &[],
         }
     }
 
     /// The value of entry `i`.
     fn value(&self, i: usize) -> Option<&Value> {
         match &self.repr {
-            Repr::Decoded { buf, spans, values } => {
-                values.get_or_init(|| make_values(buf, spans)).get(i)
-            }
+            Repr::Decoded { .. } => self.decoded_values().get(i),
             Repr::Owned(entries) => entries.get(i).map(|(_, v)| v),
         }
     }
@@ -154,7 +187,7 @@ impl ValueMap {
     /// Number of entries.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Decoded { spans, .. } => spans.len(),
+            Repr::Decoded { n, .. } => *n as usize,
             Repr::Owned(entries) => entries.len(),
         }
     }
@@ -196,12 +229,9 @@ impl ValueMap {
 
     /// The entries in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
-        let values: &[Value] = match &self.repr {
-            Repr::Decoded { buf, spans, values } => values.get_or_init(|| make_values(buf, spans)),
-            Repr::Owned(_) => &[],
-        };
+        let values = self.decoded_values();
         (0..self.len()).map(move |i| match &self.repr {
-            Repr::Decoded { buf, spans, .. } => (text(at(buf, spans[i].0)), &values[i]),
+            Repr::Decoded { .. } => (text(self.raw_entry(i).0), &values[i]),
             Repr::Owned(entries) => (text(entries[i].0.as_bytes()), &entries[i].1),
         })
     }
@@ -215,7 +245,10 @@ impl ValueMap {
     /// the value's item, without making any [`Value`].
     fn raw_entry(&self, i: usize) -> (&[u8], &[u8]) {
         match &self.repr {
-            Repr::Decoded { buf, spans, .. } => (at(buf, spans[i].0), at(buf, spans[i].1)),
+            Repr::Decoded { buf, table, .. } => {
+                let (k, v) = entry(buf, *table as usize, i);
+                (at(buf, k), at(buf, v))
+            }
             Repr::Owned(entries) => (entries[i].0.as_bytes(), entries[i].1.as_cbor()),
         }
     }
@@ -225,8 +258,9 @@ impl ValueMap {
     #[inline]
     pub(crate) fn for_each_raw(&self, mut f: impl FnMut(&[u8], &[u8])) {
         match &self.repr {
-            Repr::Decoded { buf, spans, .. } => {
-                for &(k, v) in spans {
+            Repr::Decoded { buf, table, n, .. } => {
+                for i in 0..*n as usize {
+                    let (k, v) = entry(buf, *table as usize, i);
                     f(at(buf, k), at(buf, v));
                 }
             }
