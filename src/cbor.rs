@@ -304,22 +304,46 @@ pub(crate) fn check_unique(
         }
         return Ok(());
     }
-    // A hash table of indices (open addressing, at most half full), hashed
-    // by length and first and last eight bytes.
-    // Slots hold (fingerprint, index + 1); 0 is empty.
-    let mask = (n * 2).next_power_of_two() - 1;
-    let mut table = vec![(0u64, 0usize); mask + 1];
+    if n >= 0xffff {
+        // Too many for 16-bit indices (only in values built in memory):
+        // sort instead.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_unstable_by(|&a, &b| at(a).cmp(at(b)));
+        return match order.windows(2).any(|w| at(w[0]) == at(w[1])) {
+            true => Err(PayloadError::DuplicateKey),
+            false => Ok(()),
+        };
+    }
+    // A hash table (open addressing, at most half full) of the keys'
+    // fingerprints, hashed by length and first and last eight bytes. A slot
+    // holds the fingerprint's top 48 bits and the key's index + 1 (0 is
+    // empty); on the stack for up to 64 keys.
+    let slots = (n * 2).next_power_of_two();
+    let mut small = [0u64; 128];
+    let mut large = Vec::new();
+    let table: &mut [u64] = if slots <= small.len() {
+        &mut small[..slots]
+    } else {
+        large.resize(slots, 0);
+        &mut large
+    };
+    let mask = slots - 1;
     for i in 0..n {
         let key = at(i);
-        let fp = fingerprint(key);
-        let mut h = (fp.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize & mask;
-        while let Some(&(other, j)) = table.get(h).filter(|s| s.1 != 0) {
-            if other == fp && at(j - 1) == key {
+        let fp = fingerprint(key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut h = (fp >> 16) as usize & mask;
+        let slot = (fp & !0xffff) | (i as u64 + 1);
+        loop {
+            let other = table[h];
+            if other == 0 {
+                table[h] = slot;
+                break;
+            }
+            if other >> 16 == fp >> 16 && at((other & 0xffff) as usize - 1) == key {
                 return Err(PayloadError::DuplicateKey);
             }
             h = (h + 1) & mask;
         }
-        table[h] = (fp, i + 1);
     }
     Ok(())
 }
@@ -460,6 +484,25 @@ mod tests {
         for (bytes, want) in cases {
             assert_eq!(check(bytes), Err(*want), "{bytes:02x?}");
         }
+    }
+
+    #[test]
+    fn duplicate_keys_found_in_huge_maps() {
+        // More keys than the hash table's 16-bit indices: the sorting path.
+        let n = 70_000u32;
+        let mut m = vec![0xba];
+        m.extend(n.to_be_bytes());
+        for i in 0..n {
+            let mut head = [0u8; 9];
+            let len = write_head(&mut head, MAJOR_UINT, u64::from(i));
+            m.extend(&head[..len]);
+            m.push(0xf6);
+        }
+        assert_eq!(check(&m), Ok(()));
+        // The last key (69999) becomes 65536, also five bytes long.
+        let last = m.len() - 5;
+        m[last..last + 4].copy_from_slice(&65_536u32.to_be_bytes());
+        assert_eq!(check(&m), Err(PayloadError::DuplicateKey));
     }
 
     #[test]

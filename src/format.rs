@@ -372,7 +372,7 @@ mod tests {
     #[test]
     fn duplicate_top_level_keys_are_refused() {
         let v: &[u8] = &[0x00];
-        for n in [2usize, 8, 9, 40] {
+        for n in [2usize, 8, 9, 40, 100] {
             let names: Vec<String> = (0..n).map(|i| format!("key_number_{i:03}")).collect();
             let mut entries: Vec<(&str, &[u8])> = names.iter().map(|k| (k.as_str(), v)).collect();
             assert!(parse(body(&entries, &[])).is_ok(), "{n} distinct keys");
