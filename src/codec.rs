@@ -1,8 +1,6 @@
 //! [`SessionCodec`]: the encode/decode pipeline and the expiry policy.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -64,26 +62,44 @@ struct Inner {
     max_size: usize,
     /// `signers[0]` belongs to the primary key.
     signers: Vec<(KeyId, Signer)>,
-    by_id: HashMap<u32, usize, BuildHasherDefault<IdHasher>>,
+    by_id: IdTable,
 }
 
-/// Key ids are HMAC outputs, uniformly distributed and chosen by no one, so
-/// the id itself is a good hash. Attackers choose only the ids they look
-/// up, which cannot degrade the table.
-#[derive(Default)]
-struct IdHasher(u64);
+/// Signer indices by key id: open addressing on the id's low bits, at most
+/// half full. Key ids are HMAC outputs, uniformly distributed and chosen by
+/// no one, so the id itself is a good hash; attackers choose only the ids
+/// they look up, which cannot degrade the table. Lookups cost the same for
+/// any number of keys.
+struct IdTable {
+    /// `index + 1` of the signer, 0 for an empty slot.
+    slots: Box<[u32]>,
+}
 
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+impl IdTable {
+    fn new(ids: &[(KeyId, Signer)]) -> IdTable {
+        let len = (ids.len() * 2).next_power_of_two().max(2);
+        let mut slots = vec![0u32; len].into_boxed_slice();
+        for (i, (id, _)) in ids.iter().enumerate() {
+            let mut h = u32::from_be_bytes(id.0) as usize & (len - 1);
+            while slots[h] != 0 {
+                h = (h + 1) & (len - 1);
+            }
+            slots[h] = u32::try_from(i + 1).unwrap_or(u32::MAX);
         }
+        IdTable { slots }
     }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n);
+
+    #[inline]
+    fn get(&self, signers: &[(KeyId, Signer)], id: KeyId) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut h = u32::from_be_bytes(id.0) as usize & mask;
+        loop {
+            let i = (*self.slots.get(h)? as usize).checked_sub(1)?;
+            if signers.get(i)?.0 == id {
+                return Some(i);
+            }
+            h = (h + 1) & mask;
+        }
     }
 }
 
@@ -212,11 +228,7 @@ impl SessionCodecBuilder {
                 )
             })
             .collect();
-        let by_id = signers
-            .iter()
-            .enumerate()
-            .map(|(i, (id, _))| (u32::from_be_bytes(id.0), i))
-            .collect();
+        let by_id = IdTable::new(&signers);
         Ok(SessionCodec {
             inner: Arc::new(Inner {
                 attrs: self.attrs,
@@ -416,9 +428,9 @@ impl SessionCodec {
         let index = if inner.signers[0].0 == frame.key_id {
             0
         } else {
-            *inner
+            inner
                 .by_id
-                .get(&u32::from_be_bytes(frame.key_id.0))
+                .get(&inner.signers, frame.key_id)
                 .ok_or(DecodeError::UnknownKey)?
         };
         let (key_id, signer) = &inner.signers[index];
@@ -587,5 +599,40 @@ impl fmt::Debug for SessionCodec {
                 &inner.signers.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Key;
+
+    #[test]
+    fn every_key_of_a_large_ring_is_found_and_unknown_keys_are_not() {
+        let keys: Vec<Key> = (0..64).map(|_| Key::generate()).collect();
+        let mut ring = Keyring::new(keys[0].clone());
+        for k in &keys[1..] {
+            ring = ring.with_fallback(k.clone()).unwrap();
+        }
+        let codec = SessionCodec::builder("sid", ring).build().unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        for (i, k) in keys.iter().enumerate() {
+            let one = SessionCodec::builder("sid", Keyring::new(k.clone()))
+                .build()
+                .unwrap();
+            let value = one.encode_at(&Session::with_id("x"), now).unwrap();
+            let v = codec.verify_at(&value, now).unwrap();
+            assert_eq!(v.key_id, k.id());
+            assert_eq!(v.needs_reissue, i != 0);
+            assert_eq!(v.session.is_dirty(), i != 0);
+        }
+        let stranger = SessionCodec::builder("sid", Keyring::new(Key::generate()))
+            .build()
+            .unwrap();
+        let value = stranger.encode_at(&Session::with_id("x"), now).unwrap();
+        assert_eq!(
+            codec.decode_at(&value, now).unwrap_err(),
+            DecodeError::UnknownKey
+        );
     }
 }
