@@ -142,16 +142,16 @@ impl<'a> Reader<'a> {
         Ok((major, arg))
     }
 
-    /// Reads a text string.
-    pub(crate) fn text_str(&mut self) -> Result<&'a str, PayloadError> {
+    /// Reads a text string, checking its UTF-8, and returns its span.
+    pub(crate) fn text_span(&mut self) -> Result<(usize, usize), PayloadError> {
         match self.head()? {
             (MAJOR_TEXT, len) => {
                 let start = self.pos;
                 let len = self.count(len, 1)?;
-                let s = std::str::from_utf8(&self.buf[start..start + len])
+                std::str::from_utf8(&self.buf[start..start + len])
                     .map_err(|_| PayloadError::InvalidUtf8)?;
                 self.pos = start + len;
-                Ok(s)
+                Ok((start, start + len))
             }
             _ => Err(PayloadError::Shape),
         }

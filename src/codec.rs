@@ -327,7 +327,8 @@ impl SessionCodec {
             expires_at = expires_at.min(created_at.saturating_add(l));
         }
         let (values, flash) = session.outgoing();
-        let payload_len = format::payload_len(session.id(), values, flash);
+        let id = session.id();
+        let payload_len = format::payload_len(id, values, flash);
         let bin_len = HEADER_LEN + payload_len + TAG_LEN;
         let text_len = (bin_len * 4).div_ceil(3);
         let size = inner.attrs.name.len() + 1 + text_len;
@@ -354,7 +355,7 @@ impl SessionCodec {
             created_at,
         };
         format::write_header(buf, *key_id, times);
-        format::write_payload(&mut buf[HEADER_LEN..], session.id(), values, flash);
+        format::write_payload(&mut buf[HEADER_LEN..], id, values, flash);
         let body_len = HEADER_LEN + payload_len;
         let tag = signer.tag(&buf[..body_len]);
         buf[body_len..bin_len].copy_from_slice(&tag);

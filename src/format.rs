@@ -137,8 +137,8 @@ pub(crate) fn write_header(out: &mut [u8], key_id: KeyId, t: Times) {
 }
 
 /// A decoded payload.
-pub(crate) struct Payload {
-    pub id: String,
+pub(crate) struct Payload<'a> {
+    pub id: &'a str,
     pub values: ValueMap,
     pub flash: ValueMap,
 }
@@ -147,7 +147,7 @@ pub(crate) struct Payload {
 /// pass. The session's maps share one copy of the body, followed by their
 /// span tables: one allocation for all of them. `buf[body_len..]` (which
 /// held the tag) is scratch space for the tables.
-pub(crate) fn parse_payload(buf: &mut [u8], body_len: usize) -> Result<Payload, PayloadError> {
+pub(crate) fn parse_payload(buf: &mut [u8], body_len: usize) -> Result<Payload<'_>, PayloadError> {
     if body_len > buf.len() || body_len > usize::from(u16::MAX) {
         return Err(PayloadError::LengthOverflow);
     }
@@ -162,7 +162,7 @@ pub(crate) fn parse_payload(buf: &mut [u8], body_len: usize) -> Result<Payload, 
     if r.head()? != (cbor::ARRAY, 3) {
         return Err(PayloadError::Shape);
     }
-    let id = r.text_str()?.to_owned();
+    let (s, e) = r.text_span()?;
     let n_values = read_map(&mut r, &mut table)?;
     let n_flash = read_map(&mut r, &mut table)?;
     if !r.at_end() {
@@ -193,6 +193,8 @@ pub(crate) fn parse_payload(buf: &mut [u8], body_len: usize) -> Result<Payload, 
             ValueMap::decoded(shared, flash_table, n_flash),
         ),
     };
+    // `text_span` checked the UTF-8.
+    let id = std::str::from_utf8(&buf[s..e]).unwrap_or_default();
     Ok(Payload { id, values, flash })
 }
 
@@ -318,10 +320,10 @@ mod tests {
     }
 
     /// Parses `body` with room for a tag after it, as the codec does.
-    fn parse(mut body: Vec<u8>) -> Result<Payload, PayloadError> {
+    fn parse(mut body: Vec<u8>) -> Result<Payload<'static>, PayloadError> {
         let len = body.len();
         body.resize(len + TAG_LEN, 0);
-        parse_payload(&mut body, len)
+        parse_payload(body.leak(), len)
     }
 
     #[test]

@@ -363,7 +363,9 @@ pub struct SessionData {
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    id: String,
+    /// Inline when short (generated ids are 22 characters): a decoded
+    /// session allocates nothing for it.
+    id: Shared,
     /// The id given at construction, kept here once the id is regenerated.
     original_id: Option<String>,
     delete_id: Option<String>,
@@ -417,7 +419,7 @@ impl Session {
     /// next save drops it.
     pub fn from_data(id: impl Into<String>, data: SessionData) -> Session {
         Session {
-            id: id.into(),
+            id: Shared::from_vec(id.into().into_bytes()),
             original_id: None,
             delete_id: None,
             dirty: !data.flash.is_empty(),
@@ -433,14 +435,14 @@ impl Session {
     /// (it arrived with flash, or signed by a fallback key).
     #[inline]
     pub(crate) fn decoded(
-        id: String,
+        id: &str,
         values: ValueMap,
         flash: ValueMap,
         created_at: u64,
         reissue: bool,
     ) -> Session {
         Session {
-            id,
+            id: Shared::from_slice(id.as_bytes()),
             original_id: None,
             delete_id: None,
             dirty: reissue || !flash.is_empty(),
@@ -462,7 +464,8 @@ impl Session {
 
     /// The session id.
     pub fn id(&self) -> &str {
-        &self.id
+        // UTF-8 by construction: copied from a `&str` or a `String`.
+        std::str::from_utf8(self.id.as_bytes()).unwrap_or_default()
     }
 
     /// The values and the outgoing flash, as the next request will receive
@@ -577,7 +580,9 @@ impl Session {
     /// session, typically a login.
     pub fn regenerate_id(&mut self, delete_old: bool) -> Result<(), SessionError> {
         self.check_live()?;
-        let old = std::mem::replace(&mut self.id, generate_id());
+        let new = Shared::from_vec(generate_id().into_bytes());
+        let old = self.id().to_owned();
+        self.id = new;
         if self.original_id.is_none() {
             self.original_id = Some(old);
         }
@@ -621,7 +626,7 @@ impl fmt::Debug for Session {
     /// the cookie.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("values", &self.values)
             .field("flash_in", &self.flash_in)
             .field("flash_out", &self.flash_out)
