@@ -61,9 +61,14 @@ pub(crate) const TABLE_ENTRY: usize = 8;
 
 /// Writes the table entry for a key text and a value item at the start of
 /// `out`: their starts and ends as `u16` little-endian.
+#[inline]
 pub(crate) fn put_entry(out: &mut [u8], key: Span, value: Span) {
-    for (i, x) in [key.0, key.1, value.0, value.1].into_iter().enumerate() {
-        out[2 * i..2 * i + 2].copy_from_slice(&(x as u16).to_le_bytes());
+    let packed = u64::from(key.0 as u16)
+        | u64::from(key.1 as u16) << 16
+        | u64::from(value.0 as u16) << 32
+        | u64::from(value.1 as u16) << 48;
+    if let Some(out) = out.first_chunk_mut::<TABLE_ENTRY>() {
+        *out = packed.to_le_bytes();
     }
 }
 
@@ -71,12 +76,12 @@ pub(crate) fn put_entry(out: &mut [u8], key: Span, value: Span) {
 #[inline]
 pub(crate) fn entry(buf: &[u8], table: usize, i: usize) -> (Span, Span) {
     let at = table + TABLE_ENTRY * i;
-    let b: [u8; TABLE_ENTRY] = buf
-        .get(at..at + TABLE_ENTRY)
-        .and_then(|b| b.try_into().ok())
-        .unwrap_or_default();
-    let u = |j: usize| u32::from(u16::from_le_bytes([b[j], b[j + 1]]));
-    ((u(0), u(2)), (u(4), u(6)))
+    let packed = buf
+        .get(at..)
+        .and_then(<[u8]>::first_chunk::<TABLE_ENTRY>)
+        .map_or(0, |b| u64::from_le_bytes(*b));
+    let u = |shift: u32| u32::from((packed >> shift) as u16);
+    ((u(0), u(16)), (u(32), u(48)))
 }
 
 /// The bytes at `span` of `buf`.
