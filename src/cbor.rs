@@ -331,7 +331,8 @@ pub(crate) fn check_unique(
     for i in 0..n {
         let key = at(i);
         let fp = fingerprint(key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let mut h = (fp >> 16) as usize & mask;
+        // The product's top bits depend on every bit of the fingerprint.
+        let mut h = (fp >> (64 - slots.trailing_zeros())) as usize & mask;
         let slot = (fp & !0xffff) | (i as u64 + 1);
         loop {
             let other = table[h];
