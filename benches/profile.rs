@@ -102,6 +102,17 @@ fn main() {
     }
     drop(floor);
 
+    if op == "sizes" {
+        for (name, session) in [("typical", typical()), ("large", large())] {
+            let value = codec.encode_at(&session, now()).unwrap();
+            let payload = value.len() * 3 / 4 - 29 - 32;
+            println!(
+                "{name}: CBOR payload {payload} bytes, cookie value {} characters",
+                value.len()
+            );
+        }
+        return;
+    }
     if op == "count" {
         println!("heap allocations per operation (reallocs count as one):");
         for (name, f) in &mut ops {
