@@ -46,7 +46,9 @@ fi
 allocs="$(cargo bench -q --bench profile -- count 2>/dev/null || true)"
 
 model="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
-echo "Machine: ${model:-unknown CPU}, $(nproc) cores; $(rustc --version); $(date -u '+%Y-%m-%d %H:%M UTC')"
+stamp="$crit/floor/encode/typical/new/estimates.json"
+when="$(date -u -r "$stamp" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo 'no run yet')"
+echo "Machine: ${model:-unknown CPU}, $(nproc) cores; $(rustc --version); results of $when"
 echo "Command: scripts/bench-report.sh${*:+ $*}"
 echo
 
@@ -99,6 +101,14 @@ for s in ["typical", "large"]:
         else:
             h, t = "", "(reused buffer)"
         print(f"| {s} | {op} | {fmt(f)} | {fmt(c)} | {fr(r)} | {t} | {h} |")
+
+alt = []
+for s in ["typical", "large"]:
+    for op in ["encode", "decode"]:
+        r = ratio(median(f"codec/{op}/{s}"), median(f"floor/{op}/{s}"))
+        alt.append(f"{s} {op} {fr(r)}")
+print("\nThe same ratios with the `codec` group's medians (measured a few minutes"
+      " later; targets are judged on the neighbours above): " + ", ".join(alt) + ".")
 
 print("\n### codec\n")
 print("| operation | typical | large |")
