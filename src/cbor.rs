@@ -49,8 +49,16 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
+    /// A reader of `buf` starting at `pos`.
+    pub(crate) fn at(buf: &'a [u8], pos: usize) -> Self {
+        Reader {
+            buf,
+            pos: pos.min(buf.len()),
+        }
+    }
+
+    pub(crate) fn buf(&self) -> &'a [u8] {
+        self.buf
     }
 
     pub(crate) fn at_end(&self) -> bool {
@@ -73,7 +81,33 @@ impl<'a> Reader<'a> {
     /// Reads one head: `(major type, argument)`. For major type 7 the
     /// argument is the additional information (20..=22 or 25..=27) and the
     /// float's bytes are skipped.
+    #[inline]
     pub(crate) fn head(&mut self) -> Result<(u8, u64), PayloadError> {
+        let Some(&first) = self.buf.get(self.pos) else {
+            return Err(PayloadError::Truncated);
+        };
+        let (major, info) = (first >> 5, first & 0x1f);
+        if major < MAJOR_TAG {
+            // The common cases: an argument below 24 in the head byte
+            // itself, or one from 24 to 255 in the next byte.
+            if info < 24 {
+                self.pos += 1;
+                return Ok((major, u64::from(info)));
+            }
+            if info == 24 {
+                if let Some(&arg) = self.buf.get(self.pos + 1) {
+                    if arg >= 24 {
+                        self.pos += 2;
+                        return Ok((major, u64::from(arg)));
+                    }
+                }
+            }
+        }
+        self.head_slow()
+    }
+
+    #[cold]
+    fn head_slow(&mut self) -> Result<(u8, u64), PayloadError> {
         let first = *self.take(1)?.first().ok_or(PayloadError::Truncated)?;
         let major = first >> 5;
         let info = first & 0x1f;
@@ -108,16 +142,24 @@ impl<'a> Reader<'a> {
         Ok((major, arg))
     }
 
-    /// Reads a text string and returns its span; checks UTF-8.
-    pub(crate) fn text(&mut self) -> Result<Span, PayloadError> {
+    /// Reads a text string, checking its UTF-8, and returns its span.
+    pub(crate) fn text_span(&mut self) -> Result<(usize, usize), PayloadError> {
         match self.head()? {
-            (MAJOR_TEXT, len) => self.string_body(len, true),
+            (MAJOR_TEXT, len) => {
+                let start = self.pos;
+                let len = self.count(len, 1)?;
+                std::str::from_utf8(&self.buf[start..start + len])
+                    .map_err(|_| PayloadError::InvalidUtf8)?;
+                self.pos = start + len;
+                Ok((start, start + len))
+            }
             _ => Err(PayloadError::Shape),
         }
     }
 
     /// Checks a declared count of items (each at least one byte) against the
     /// remaining input, so no count can ask for more work than bytes exist.
+    #[inline]
     pub(crate) fn count(&self, n: u64, bytes_per_item: u64) -> Result<usize, PayloadError> {
         match n.checked_mul(bytes_per_item) {
             Some(need) if need <= self.remaining() as u64 => Ok(n as usize),
@@ -125,18 +167,24 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn string_body(&mut self, len: u64, text: bool) -> Result<Span, PayloadError> {
-        let len = self.count(len, 1)?;
+    /// Skips a string body of `len` bytes, checking UTF-8 if `text`, and
+    /// returns its span.
+    #[inline]
+    pub(crate) fn string_body(&mut self, len: u64, text: bool) -> Result<Span, PayloadError> {
         let start = self.pos;
-        let body = self.take(len)?;
-        if text && std::str::from_utf8(body).is_err() {
+        let len = self.count(len, 1)?;
+        let body = &self.buf[start..start + len];
+        // Most session text is ASCII: a word-at-a-time check first.
+        if text && !body.is_ascii() && std::str::from_utf8(body).is_err() {
             return Err(PayloadError::InvalidUtf8);
         }
+        self.pos = start + len;
         Ok((start as u32, self.pos as u32))
     }
 
     /// Validates one complete item, with at most `depth` levels of arrays
     /// and maps inside it, and returns its span.
+    #[inline]
     pub(crate) fn item(&mut self, depth: usize) -> Result<Span, PayloadError> {
         let start = self.pos;
         let (major, arg) = self.head()?;
@@ -145,11 +193,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Validates the rest of an item whose head has been read.
+    #[inline]
     pub(crate) fn body(&mut self, major: u8, arg: u64, depth: usize) -> Result<(), PayloadError> {
         match major {
             MAJOR_UINT | MAJOR_NINT | MAJOR_SIMPLE => Ok(()),
             MAJOR_BYTES => self.string_body(arg, false).map(drop),
             MAJOR_TEXT => self.string_body(arg, true).map(drop),
+            _ => self.container(major, arg, depth),
+        }
+    }
+
+    /// Validates the rest of an array or a map whose head has been read.
+    #[inline(never)]
+    fn container(&mut self, major: u8, arg: u64, depth: usize) -> Result<(), PayloadError> {
+        match major {
             MAJOR_ARRAY => {
                 let depth = depth.checked_sub(1).ok_or(PayloadError::TooDeep)?;
                 for _ in 0..self.count(arg, 1)? {
@@ -204,6 +261,7 @@ impl Keys {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, span: Span) {
         if self.len < 8 && self.large.capacity() == 0 {
             self.small[self.len] = span;
@@ -215,27 +273,89 @@ impl Keys {
 
     /// Fails if two keys have the same encoded bytes. Keys are required to be
     /// in shortest form, so equal bytes is equal keys.
-    pub(crate) fn check_unique(mut self, buf: &[u8]) -> Result<(), PayloadError> {
-        let at = |s: &Span| &buf[s.0 as usize..s.1 as usize];
-        let keys: &mut [Span] = if self.large.capacity() == 0 {
-            &mut self.small[..self.len]
+    pub(crate) fn check_unique(self, buf: &[u8]) -> Result<(), PayloadError> {
+        let keys: &[Span] = if self.large.capacity() == 0 {
+            &self.small[..self.len]
         } else {
-            &mut self.large
+            &self.large
         };
-        if keys.len() <= 8 {
-            for (i, a) in keys.iter().enumerate() {
-                if keys[..i].iter().any(|b| at(a) == at(b)) {
-                    return Err(PayloadError::DuplicateKey);
-                }
-            }
-            return Ok(());
-        }
-        keys.sort_unstable_by(|a, b| at(a).cmp(at(b)));
-        if keys.windows(2).any(|w| at(&w[0]) == at(&w[1])) {
-            return Err(PayloadError::DuplicateKey);
-        }
-        Ok(())
+        check_unique(buf, keys.len(), |i| keys[i])
     }
+}
+
+/// Fails if two of the `n` spans of `buf` that `span(i)` gives hold the
+/// same bytes.
+#[inline]
+pub(crate) fn check_unique(
+    buf: &[u8],
+    n: usize,
+    span: impl Fn(usize) -> Span,
+) -> Result<(), PayloadError> {
+    let at = |i: usize| {
+        let (s, e) = span(i);
+        buf.get(s as usize..e as usize).unwrap_or_default()
+    };
+    if n <= 8 {
+        for i in 1..n {
+            let a = at(i);
+            if (0..i).any(|j| at(j) == a) {
+                return Err(PayloadError::DuplicateKey);
+            }
+        }
+        return Ok(());
+    }
+    if n >= 0xffff {
+        // Too many for 16-bit indices (only in values built in memory):
+        // sort instead.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_unstable_by(|&a, &b| at(a).cmp(at(b)));
+        return match order.windows(2).any(|w| at(w[0]) == at(w[1])) {
+            true => Err(PayloadError::DuplicateKey),
+            false => Ok(()),
+        };
+    }
+    // A hash table (open addressing, at most half full) of the keys'
+    // fingerprints, hashed by length and first and last eight bytes. A slot
+    // holds the fingerprint's top 48 bits and the key's index + 1 (0 is
+    // empty); on the stack for up to 64 keys.
+    let slots = (n * 2).next_power_of_two();
+    let mut small = [0u64; 128];
+    let mut large = Vec::new();
+    let table: &mut [u64] = if slots <= small.len() {
+        &mut small[..slots]
+    } else {
+        large.resize(slots, 0);
+        &mut large
+    };
+    let mask = slots - 1;
+    for i in 0..n {
+        let key = at(i);
+        let fp = fingerprint(key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // The product's top bits depend on every bit of the fingerprint.
+        let mut h = (fp >> (64 - slots.trailing_zeros())) as usize & mask;
+        let slot = (fp & !0xffff) | (i as u64 + 1);
+        loop {
+            let other = table[h];
+            if other == 0 {
+                table[h] = slot;
+                break;
+            }
+            if other >> 16 == fp >> 16 && at((other & 0xffff) as usize - 1) == key {
+                return Err(PayloadError::DuplicateKey);
+            }
+            h = (h + 1) & mask;
+        }
+    }
+    Ok(())
+}
+
+/// The length and the first and last eight bytes of `b`.
+fn fingerprint(b: &[u8]) -> u64 {
+    let (first, last) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(f), Some(l)) => (u64::from_le_bytes(*f), u64::from_le_bytes(*l)),
+        _ => (b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)), 0),
+    };
+    first ^ last.rotate_left(29) ^ (b.len() as u64).rotate_right(8)
 }
 
 /// Validates that `buf` is exactly one item with at most `depth` levels of
@@ -365,6 +485,25 @@ mod tests {
         for (bytes, want) in cases {
             assert_eq!(check(bytes), Err(*want), "{bytes:02x?}");
         }
+    }
+
+    #[test]
+    fn duplicate_keys_found_in_huge_maps() {
+        // More keys than the hash table's 16-bit indices: the sorting path.
+        let n = 70_000u32;
+        let mut m = vec![0xba];
+        m.extend(n.to_be_bytes());
+        for i in 0..n {
+            let mut head = [0u8; 9];
+            let len = write_head(&mut head, MAJOR_UINT, u64::from(i));
+            m.extend(&head[..len]);
+            m.push(0xf6);
+        }
+        assert_eq!(check(&m), Ok(()));
+        // The last key (69999) becomes 65536, also five bytes long.
+        let last = m.len() - 5;
+        m[last..last + 4].copy_from_slice(&65_536u32.to_be_bytes());
+        assert_eq!(check(&m), Err(PayloadError::DuplicateKey));
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! [`SessionCodec`]: the encode/decode pipeline and the expiry policy.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -64,28 +62,49 @@ struct Inner {
     max_size: usize,
     /// `signers[0]` belongs to the primary key.
     signers: Vec<(KeyId, Signer)>,
-    by_id: HashMap<u32, usize, BuildHasherDefault<IdHasher>>,
+    by_id: IdTable,
 }
 
-/// Key ids are HMAC outputs, uniformly distributed and chosen by no one, so
-/// the id itself is a good hash. Attackers choose only the ids they look
-/// up, which cannot degrade the table.
-#[derive(Default)]
-struct IdHasher(u64);
+/// Signer indices by key id: open addressing on the id's low bits, at most
+/// half full. Key ids are HMAC outputs, uniformly distributed and chosen by
+/// no one, so the id itself is a good hash; attackers choose only the ids
+/// they look up, which cannot degrade the table. Lookups cost the same for
+/// any number of keys.
+struct IdTable {
+    /// `index + 1` of the signer, 0 for an empty slot.
+    slots: Box<[u32]>,
+}
 
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl IdTable {
+    fn new(ids: &[(KeyId, Signer)]) -> IdTable {
+        let len = (ids.len() * 2).next_power_of_two().max(2);
+        let mut slots = vec![0u32; len].into_boxed_slice();
+        for (i, (id, _)) in ids.iter().enumerate() {
+            let mut h = u32::from_be_bytes(id.0) as usize & (len - 1);
+            while slots[h] != 0 {
+                h = (h + 1) & (len - 1);
+            }
+            slots[h] = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        }
+        IdTable { slots }
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+
+    #[inline]
+    fn get(&self, signers: &[(KeyId, Signer)], id: KeyId) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut h = u32::from_be_bytes(id.0) as usize & mask;
+        loop {
+            let i = (*self.slots.get(h)? as usize).checked_sub(1)?;
+            if signers.get(i)?.0 == id {
+                return Some(i);
+            }
+            h = (h + 1) & mask;
         }
     }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n);
-    }
 }
+
+/// The stack buffer for decoding cookies of up to 1 KB.
+const SMALL_LEN: usize = 768;
 
 /// Configures a [`SessionCodec`]; made by [`SessionCodec::builder`].
 ///
@@ -209,11 +228,7 @@ impl SessionCodecBuilder {
                 )
             })
             .collect();
-        let by_id = signers
-            .iter()
-            .enumerate()
-            .map(|(i, (id, _))| (u32::from_be_bytes(id.0), i))
-            .collect();
+        let by_id = IdTable::new(&signers);
         Ok(SessionCodec {
             inner: Arc::new(Inner {
                 attrs: self.attrs,
@@ -332,7 +347,8 @@ impl SessionCodec {
             expires_at = expires_at.min(created_at.saturating_add(l));
         }
         let (values, flash) = session.outgoing();
-        let payload_len = format::payload_len(session.id(), values, flash);
+        let id = session.id();
+        let payload_len = format::payload_len(id, values, flash);
         let bin_len = HEADER_LEN + payload_len + TAG_LEN;
         let text_len = (bin_len * 4).div_ceil(3);
         let size = inner.attrs.name.len() + 1 + text_len;
@@ -342,15 +358,24 @@ impl SessionCodec {
                 limit: inner.max_size,
             });
         }
-        let mut buf = [0u8; MAX_LEN];
+        // A small stack buffer for the common small cookie, so as not to
+        // zero 3 KB each time.
+        let mut small = [0u8; SMALL_LEN];
+        let mut large;
+        let buf: &mut [u8] = if bin_len <= SMALL_LEN {
+            &mut small
+        } else {
+            large = [0u8; MAX_LEN];
+            &mut large
+        };
         let (key_id, signer) = &inner.signers[0];
         let times = Times {
             issued_at,
             expires_at,
             created_at,
         };
-        format::write_header(&mut buf, *key_id, times);
-        format::write_payload(&mut buf[HEADER_LEN..], session.id(), values, flash);
+        format::write_header(buf, *key_id, times);
+        format::write_payload(&mut buf[HEADER_LEN..], id, values, flash);
         let body_len = HEADER_LEN + payload_len;
         let tag = signer.tag(&buf[..body_len]);
         buf[body_len..bin_len].copy_from_slice(&tag);
@@ -370,7 +395,7 @@ impl SessionCodec {
     /// payload. Nothing but lengths, the version and the key id is read
     /// before the tag has verified.
     pub fn decode_at(&self, value: &str, now: OffsetDateTime) -> Result<Session, DecodeError> {
-        self.verify_at(value, now).map(|v| v.session)
+        self.verify_with(value, now, |session, _, _, _| session)
     }
 
     /// Like [`decode_at`](Self::decode_at), returning what the cookie said
@@ -393,6 +418,27 @@ impl SessionCodec {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify_at(&self, value: &str, now: OffsetDateTime) -> Result<Verified, DecodeError> {
+        self.verify_with(value, now, |session, key_id, needs_reissue, t| Verified {
+            session,
+            needs_reissue,
+            key_id,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            created_at: t.created_at,
+        })
+    }
+
+    /// Decodes and verifies `value`, handing the session, the id of the
+    /// key that signed it, whether that is a fallback key, and the times
+    /// to `f` (inlined into each caller
+    /// so the session is built where it is returned, not copied there).
+    #[inline(always)]
+    fn verify_with<R>(
+        &self,
+        value: &str,
+        now: OffsetDateTime,
+        f: impl FnOnce(Session, KeyId, bool, Times) -> R,
+    ) -> Result<R, DecodeError> {
         let inner = &*self.inner;
         let size = inner.attrs.name.len() + 1 + value.len();
         if size > inner.max_size {
@@ -401,36 +447,44 @@ impl SessionCodec {
                 limit: inner.max_size,
             });
         }
-        let mut buf = [0u8; MAX_LEN];
+        // Decoded on the stack (a small buffer for the common small cookie,
+        // so as not to zero 3 KB each time): nothing is allocated before
+        // the tag has verified.
+        let mut small = [0u8; SMALL_LEN];
+        let mut large;
+        let buf: &mut [u8] = if value.len() <= SMALL_LEN / 3 * 4 {
+            &mut small
+        } else {
+            large = [0u8; MAX_LEN];
+            &mut large
+        };
         let n = URL_SAFE_NO_PAD
-            .decode_slice(value, &mut buf)
+            .decode_slice(value, buf)
             .map_err(|_| DecodeError::Malformed(Malformed::Base64))?;
         let frame = Frame::split(&buf[..n])?;
-        let index = *inner
-            .by_id
-            .get(&u32::from_be_bytes(frame.key_id.0))
-            .ok_or(DecodeError::UnknownKey)?;
+        // Most cookies are signed by the primary key: no lookup for them.
+        let index = if inner.signers[0].0 == frame.key_id {
+            0
+        } else {
+            inner
+                .by_id
+                .get(&inner.signers, frame.key_id)
+                .ok_or(DecodeError::UnknownKey)?
+        };
         let (key_id, signer) = &inner.signers[index];
         if !signer.verify(frame.body, frame.tag) {
             return Err(DecodeError::BadSignature);
         }
         let t = frame.times();
+        let body_len = frame.body.len();
         self.check_times(t, now)?;
-        let p = format::parse_payload(frame.payload())?;
-        let mut session = Session::decoded(p.id, p.values, p.flash, t.created_at);
-        if index != 0 {
-            session.mark_dirty();
-        }
-        Ok(Verified {
-            session,
-            key_id: *key_id,
-            needs_reissue: index != 0,
-            issued_at: t.issued_at,
-            expires_at: t.expires_at,
-            created_at: t.created_at,
-        })
+        let p = format::parse_payload(buf, body_len)?;
+        // A cookie signed by a fallback key is re-issued on the next save.
+        let session = Session::decoded(p.id, p.values, p.flash, t.created_at, index != 0);
+        Ok(f(session, *key_id, index != 0, t))
     }
 
+    #[inline]
     fn check_times(&self, t: Times, now: OffsetDateTime) -> Result<(), DecodeError> {
         let inner = &*self.inner;
         // i128 holds every sum below without overflow.
@@ -612,5 +666,40 @@ impl fmt::Debug for SessionCodec {
                 &inner.signers.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Key;
+
+    #[test]
+    fn every_key_of_a_large_ring_is_found_and_unknown_keys_are_not() {
+        let keys: Vec<Key> = (0..64).map(|_| Key::generate()).collect();
+        let mut ring = Keyring::new(keys[0].clone());
+        for k in &keys[1..] {
+            ring = ring.with_fallback(k.clone()).unwrap();
+        }
+        let codec = SessionCodec::builder("sid", ring).build().unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        for (i, k) in keys.iter().enumerate() {
+            let one = SessionCodec::builder("sid", Keyring::new(k.clone()))
+                .build()
+                .unwrap();
+            let value = one.encode_at(&Session::with_id("x"), now).unwrap();
+            let v = codec.verify_at(&value, now).unwrap();
+            assert_eq!(v.key_id, k.id());
+            assert_eq!(v.needs_reissue, i != 0);
+            assert_eq!(v.session.is_dirty(), i != 0);
+        }
+        let stranger = SessionCodec::builder("sid", Keyring::new(Key::generate()))
+            .build()
+            .unwrap();
+        let value = stranger.encode_at(&Session::with_id("x"), now).unwrap();
+        assert_eq!(
+            codec.decode_at(&value, now).unwrap_err(),
+            DecodeError::UnknownKey
+        );
     }
 }

@@ -17,11 +17,10 @@ use std::sync::Arc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::cbor::{self, MAX_NESTING, Reader};
+use crate::cbor::{self, MAX_NESTING, Reader, Span};
 use crate::error::{DecodeError, Malformed, PayloadError};
 use crate::key::{Key, KeyId};
-use crate::session::ValueMap;
-use crate::value::{Shared, Value};
+use crate::session::{TABLE_ENTRY, ValueMap, entry, put_entry};
 
 /// The format version this build reads and writes.
 pub const VERSION: u8 = 1;
@@ -126,11 +125,6 @@ impl<'a> Frame<'a> {
             created_at: at(21),
         }
     }
-
-    /// The CBOR payload; call only once the tag has verified.
-    pub(crate) fn payload(&self) -> &'a [u8] {
-        &self.body[HEADER_LEN..]
-    }
 }
 
 /// Writes the header into `out[..HEADER_LEN]`.
@@ -143,71 +137,135 @@ pub(crate) fn write_header(out: &mut [u8], key_id: KeyId, t: Times) {
 }
 
 /// A decoded payload.
-pub(crate) struct Payload {
-    pub id: String,
+pub(crate) struct Payload<'a> {
+    pub id: &'a str,
     pub values: ValueMap,
     pub flash: ValueMap,
 }
 
-/// Parses a verified payload in one pass. The keys and values of the result
-/// point into one shared copy of the payload: one allocation for all of
-/// them.
-pub(crate) fn parse_payload(bytes: &[u8]) -> Result<Payload, PayloadError> {
-    let shared: Arc<[u8]> = Arc::from(bytes);
-    let mut r = Reader::new(&shared);
+/// Parses the verified body `buf[..body_len]` (header and payload) in one
+/// pass. The session's maps share one copy of the body, followed by their
+/// span tables: one allocation for all of them. `buf[body_len..]` (which
+/// held the tag) is scratch space for the tables.
+pub(crate) fn parse_payload(buf: &mut [u8], body_len: usize) -> Result<Payload<'_>, PayloadError> {
+    if body_len > buf.len() || body_len > usize::from(u16::MAX) {
+        return Err(PayloadError::LengthOverflow);
+    }
+    let (body, scratch) = buf.split_at_mut(body_len);
+    let body: &[u8] = body;
+    let mut table = Table {
+        scratch,
+        len: 0,
+        spill: Vec::new(),
+    };
+    let mut r = Reader::at(body, HEADER_LEN);
     if r.head()? != (cbor::ARRAY, 3) {
         return Err(PayloadError::Shape);
     }
-    let (s, e) = r.text()?;
-    let id = std::str::from_utf8(&shared[s as usize..e as usize])
-        .map_err(|_| PayloadError::InvalidUtf8)?
-        .to_owned();
-    let values = read_map(&mut r, &shared)?;
-    let flash = read_map(&mut r, &shared)?;
+    let (s, e) = r.text_span()?;
+    let n_values = read_map(&mut r, &mut table)?;
+    let n_flash = read_map(&mut r, &mut table)?;
     if !r.at_end() {
         return Err(PayloadError::TrailingBytes);
     }
+    let (len, spill) = (table.len, table.spill);
+    let shared: Arc<[u8]> = if spill.is_empty() {
+        Arc::from(&buf[..body_len + len])
+    } else {
+        let mut all = Vec::with_capacity(body_len + spill.len());
+        all.extend_from_slice(&buf[..body_len]);
+        all.extend_from_slice(&spill);
+        Arc::from(all)
+    };
+    let flash_table = body_len + TABLE_ENTRY * n_values;
+    let (values, flash) = match (n_values, n_flash) {
+        (0, 0) => (ValueMap::new(), ValueMap::new()),
+        (_, 0) => (
+            ValueMap::decoded(shared, body_len, n_values),
+            ValueMap::new(),
+        ),
+        (0, _) => (
+            ValueMap::new(),
+            ValueMap::decoded(shared, flash_table, n_flash),
+        ),
+        _ => (
+            ValueMap::decoded(shared.clone(), body_len, n_values),
+            ValueMap::decoded(shared, flash_table, n_flash),
+        ),
+    };
+    // `text_span` checked the UTF-8.
+    let id = std::str::from_utf8(&buf[s..e]).unwrap_or_default();
     Ok(Payload { id, values, flash })
 }
 
+/// The span tables being written: into the scratch space while they fit,
+/// else into a vector.
+struct Table<'a> {
+    scratch: &'a mut [u8],
+    /// Bytes written.
+    len: usize,
+    /// Every byte written, once the scratch space was too small.
+    spill: Vec<u8>,
+}
+
+impl Table<'_> {
+    #[inline]
+    fn push(&mut self, key: Span, value: Span) {
+        let end = self.len + TABLE_ENTRY;
+        if self.spill.is_empty() && end <= self.scratch.len() {
+            put_entry(&mut self.scratch[self.len..end], key, value);
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.scratch[..self.len]);
+            }
+            let mut e = [0u8; TABLE_ENTRY];
+            put_entry(&mut e, key, value);
+            self.spill.extend_from_slice(&e);
+        }
+        self.len = end;
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.spill.is_empty() {
+            &self.scratch[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
 /// Reads one top-level map: text keys, unique, values nested at most
-/// [`MAX_NESTING`] deep.
-fn read_map(r: &mut Reader<'_>, shared: &Arc<[u8]>) -> Result<ValueMap, PayloadError> {
+/// [`MAX_NESTING`] deep. Appends its entries to `table` and returns their
+/// number.
+fn read_map(r: &mut Reader<'_>, table: &mut Table<'_>) -> Result<usize, PayloadError> {
     let (major, n) = r.head()?;
     if major != cbor::MAP {
         return Err(PayloadError::Shape);
     }
     let n = r.count(n, 2)?;
-    let mut keys = cbor::Keys::new(n);
-    let mut map = ValueMap::with_capacity(n);
+    let first = table.len / TABLE_ENTRY;
     for _ in 0..n {
-        let start = r.pos();
         let (major, len) = r.head()?;
         if major != cbor::TEXT {
             return Err(PayloadError::BadKeyType);
         }
-        r.body(major, len, 0)?;
-        let key = (start as u32, r.pos() as u32);
-        keys.push(key);
-        let text = (start as u32 + cbor::head_len(len) as u32, key.1);
+        let key = r.string_body(len, true)?;
         let value = r.item(MAX_NESTING)?;
-        map.push_unique(
-            Shared::new(shared.clone(), text),
-            Value(Shared::new(shared.clone(), value)),
-        );
+        table.push(key, value);
     }
-    keys.check_unique(shared)?;
-    Ok(map)
+    // Equal texts are equal keys: their heads are in shortest form.
+    let t = table.bytes();
+    cbor::check_unique(r.buf(), n, |i| entry(t, 0, first + i).0)?;
+    Ok(n)
 }
 
 /// Length of the payload [`write_payload`] writes.
 pub(crate) fn payload_len(id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
     let text = |s: &[u8]| cbor::head_len(s.len() as u64) + s.len();
     let map = |m: &ValueMap| {
-        cbor::head_len(m.len() as u64)
-            + m.raw_entries()
-                .map(|(k, v)| text(k) + v.len())
-                .sum::<usize>()
+        let mut len = cbor::head_len(m.len() as u64);
+        m.for_each_raw(|k, v| len += text(k) + v.len());
+        len
     };
     1 + text(id.as_bytes()) + map(values) + map(flash)
 }
@@ -229,11 +287,108 @@ pub(crate) fn write_payload(
     put_text(out, &mut n, id.as_bytes());
     for m in [values, flash] {
         n += cbor::write_head(&mut out[n..], cbor::MAP, m.len() as u64);
-        for (k, v) in m.raw_entries() {
+        m.for_each_raw(|k, v| {
             put_text(out, &mut n, k);
             out[n..n + v.len()].copy_from_slice(v);
             n += v.len();
-        }
+        });
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Value;
+
+    /// `[id, values, flash]` after a zeroed header, as `parse_payload` reads it.
+    fn body(values: &[(&str, &[u8])], flash: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = vec![0u8; HEADER_LEN];
+        b.extend([0x83, 0x62, b'i', b'd']);
+        for m in [values, flash] {
+            let mut head = [0u8; 9];
+            let n = cbor::write_head(&mut head, cbor::MAP, m.len() as u64);
+            b.extend(&head[..n]);
+            for (k, v) in m {
+                let n = cbor::write_head(&mut head, cbor::TEXT, k.len() as u64);
+                b.extend(&head[..n]);
+                b.extend(k.as_bytes());
+                b.extend(*v);
+            }
+        }
+        b
+    }
+
+    /// Parses `body` with room for a tag after it, as the codec does.
+    fn parse(mut body: Vec<u8>) -> Result<Payload<'static>, PayloadError> {
+        let len = body.len();
+        body.resize(len + TAG_LEN, 0);
+        parse_payload(body.leak(), len)
+    }
+
+    #[test]
+    fn decoded_maps_read_change_and_reencode() {
+        let long = [&[0x78, 40][..], &[b'x'; 40]].concat();
+        let p = parse(body(&[("a", &[0x01]), ("long", &long)], &[("f", &[0xf5])])).unwrap();
+        assert_eq!(p.id, "id");
+        assert_eq!(p.values.keys().collect::<Vec<_>>(), ["a", "long"]);
+        assert_eq!(p.values.get("a").unwrap().as_cbor(), [0x01]);
+        assert_eq!(p.values.get("long").unwrap().as_cbor(), &long[..]);
+        assert!(p.flash.get("f").unwrap().deserialize::<bool>().unwrap());
+
+        // Encoding a decoded map writes back the same bytes.
+        let mut out = vec![0u8; payload_len("id", &p.values, &p.flash)];
+        let n = write_payload(&mut out, "id", &p.values, &p.flash);
+        let original = body(&[("a", &[0x01]), ("long", &long)], &[("f", &[0xf5])]);
+        assert_eq!(&out[..n], &original[HEADER_LEN..]);
+
+        // Changing a decoded map keeps order and the other entries.
+        let mut values = p.values.clone();
+        let two = Value::from_cbor(&[0x02]).unwrap();
+        assert_eq!(values.insert("a", two.clone()).unwrap().as_cbor(), [0x01]);
+        values.insert("b", two.clone());
+        assert_eq!(values.keys().collect::<Vec<_>>(), ["a", "long", "b"]);
+        assert_eq!(values.remove("long").unwrap().as_cbor(), &long[..]);
+        assert_eq!(values.get("a"), Some(&two));
+        assert_ne!(values, p.values);
+        assert_eq!(p.values.len(), 2, "the clone changed, not the original");
+    }
+
+    #[test]
+    fn span_tables_larger_than_the_scratch_space_spill() {
+        let names: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
+        let vals: Vec<[u8; 2]> = (0..300).map(|i| [0x18, (i % 200 + 24) as u8]).collect();
+        let entries: Vec<(&str, &[u8])> = names
+            .iter()
+            .zip(&vals)
+            .map(|(k, v)| (k.as_str(), &v[..]))
+            .collect();
+        let p = parse(body(&entries[..200], &entries[200..])).unwrap();
+        assert_eq!((p.values.len(), p.flash.len()), (200, 100));
+        for (i, (k, v)) in entries.iter().enumerate() {
+            let m = if i < 200 { &p.values } else { &p.flash };
+            assert_eq!(m.get(k).map(Value::as_cbor), Some(*v), "{k}");
+        }
+    }
+
+    #[test]
+    fn duplicate_top_level_keys_are_refused() {
+        let v: &[u8] = &[0x00];
+        for n in [2usize, 8, 9, 40, 100] {
+            let names: Vec<String> = (0..n).map(|i| format!("key_number_{i:03}")).collect();
+            let mut entries: Vec<(&str, &[u8])> = names.iter().map(|k| (k.as_str(), v)).collect();
+            assert!(parse(body(&entries, &[])).is_ok(), "{n} distinct keys");
+            entries[n - 1].0 = entries[n / 2 - 1].0;
+            assert_eq!(
+                parse(body(&entries, &[])).err(),
+                Some(PayloadError::DuplicateKey),
+                "{n} keys, one repeated"
+            );
+            assert_eq!(
+                parse(body(&[], &entries)).err(),
+                Some(PayloadError::DuplicateKey),
+                "{n} flash keys, one repeated"
+            );
+        }
+    }
 }

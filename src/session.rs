@@ -2,10 +2,12 @@
 //! destroy and id regeneration. No crypto, no I/O.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cbor::Span;
 use crate::error::SessionError;
 use crate::value::{Shared, Value};
 
@@ -27,13 +29,83 @@ use crate::value::{Shared, Value};
 /// ```
 #[derive(Clone, Default)]
 pub struct ValueMap {
-    entries: Vec<(Shared, Value)>,
+    repr: Repr,
 }
 
-/// The key of an entry; the bytes are UTF-8 by construction (checked by the
+/// A map is either as decoded from a cookie (a table of spans in one
+/// shared buffer, values made on first access) or owned (built or changed
+/// by the application). The first change turns a decoded map into an owned
+/// one.
+#[derive(Clone)]
+enum Repr {
+    Decoded {
+        /// The cookie's body followed by the span tables of its maps.
+        buf: Arc<[u8]>,
+        /// Where this map's table starts in `buf`, and its length.
+        table: u32,
+        n: u32,
+        /// The values, made all at once on first access.
+        values: OnceLock<Vec<Value>>,
+    },
+    Owned(Vec<(Shared, Value)>),
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Owned(Vec::new())
+    }
+}
+
+/// Bytes of one entry of a span table.
+pub(crate) const TABLE_ENTRY: usize = 8;
+
+/// Writes the table entry for a key text and a value item at the start of
+/// `out`: their starts and ends as `u16` little-endian.
+#[inline]
+pub(crate) fn put_entry(out: &mut [u8], key: Span, value: Span) {
+    let packed = u64::from(key.0 as u16)
+        | u64::from(key.1 as u16) << 16
+        | u64::from(value.0 as u16) << 32
+        | u64::from(value.1 as u16) << 48;
+    if let Some(out) = out.first_chunk_mut::<TABLE_ENTRY>() {
+        *out = packed.to_le_bytes();
+    }
+}
+
+/// Entry `i` of the span table at `table` of `buf`: (key text, value item).
+#[inline]
+pub(crate) fn entry(buf: &[u8], table: usize, i: usize) -> (Span, Span) {
+    let at = table + TABLE_ENTRY * i;
+    let packed = buf
+        .get(at..)
+        .and_then(<[u8]>::first_chunk::<TABLE_ENTRY>)
+        .map_or(0, |b| u64::from_le_bytes(*b));
+    let u = |shift: u32| u32::from((packed >> shift) as u16);
+    ((u(0), u(16)), (u(32), u(48)))
+}
+
+/// The bytes at `span` of `buf`.
+#[inline]
+fn at(buf: &[u8], (start, end): Span) -> &[u8] {
+    buf.get(start as usize..end as usize).unwrap_or_default()
+}
+
+/// A key's text; the bytes are UTF-8 by construction (checked by the
 /// decoder or copied from a `String`).
-fn key_str(k: &Shared) -> &str {
-    std::str::from_utf8(k.as_bytes()).unwrap_or_default()
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The values of a decoded map.
+fn make_values(buf: &Arc<[u8]>, table: u32, n: u32) -> Vec<Value> {
+    (0..n as usize)
+        .map(|i| {
+            Value(Shared::from_span(
+                Some(buf),
+                entry(buf, table as usize, i).1,
+            ))
+        })
+        .collect()
 }
 
 impl ValueMap {
@@ -42,36 +114,97 @@ impl ValueMap {
         ValueMap::default()
     }
 
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        ValueMap {
-            entries: Vec::with_capacity(n),
+    /// A decoded map of `n` entries, whose span table starts at `table` in
+    /// `buf`. The keys must be valid UTF-8 and unique, the values valid
+    /// items.
+    pub(crate) fn decoded(buf: Arc<[u8]>, table: usize, n: usize) -> Self {
+        let repr = match (u32::try_from(table), u32::try_from(n)) {
+            (Ok(table), Ok(n)) if n > 0 => Repr::Decoded {
+                buf,
+                table,
+                n,
+                values: OnceLock::new(),
+            },
+            _ => Repr::default(),
+        };
+        ValueMap { repr }
+    }
+
+    /// The entries, made owned.
+    fn owned(&mut self) -> &mut Vec<(Shared, Value)> {
+        if let Repr::Decoded {
+            buf,
+            table,
+            n,
+            values,
+        } = &mut self.repr
+        {
+            let values = values
+                .take()
+                .unwrap_or_else(|| make_values(buf, *table, *n));
+            let entries = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let key = entry(buf, *table as usize, i).0;
+                    (Shared::from_span(Some(buf), key), v)
+                })
+                .collect();
+            self.repr = Repr::Owned(entries);
+        }
+        match &mut self.repr {
+            Repr::Owned(entries) => entries,
+            Repr::Decoded { .. } => unreachable!("made owned above"),
         }
     }
 
-    /// Appends an entry whose key is known to be new.
-    pub(crate) fn push_unique(&mut self, key: Shared, value: Value) {
-        self.entries.push((key, value));
+    fn position(&self, key: &str) -> Option<usize> {
+        let key = key.as_bytes();
+        match &self.repr {
+            Repr::Decoded { buf, table, n, .. } => {
+                (0..*n as usize).position(|i| at(buf, entry(buf, *table as usize, i).0) == key)
+            }
+            Repr::Owned(entries) => entries.iter().position(|(k, _)| k.as_bytes() == key),
+        }
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|(k, _)| k.as_bytes() == key.as_bytes())
+    /// The decoded values, made on first call.
+    fn decoded_values(&self) -> &[Value] {
+        match &self.repr {
+            Repr::Decoded {
+                buf,
+                table,
+                n,
+                values,
+            } => values.get_or_init(|| make_values(buf, *table, *n)),
+            Repr::Owned(_) => &[],
+        }
+    }
+
+    /// The value of entry `i`.
+    fn value(&self, i: usize) -> Option<&Value> {
+        match &self.repr {
+            Repr::Decoded { .. } => self.decoded_values().get(i),
+            Repr::Owned(entries) => entries.get(i).map(|(_, v)| v),
+        }
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.repr {
+            Repr::Decoded { n, .. } => *n as usize,
+            Repr::Owned(entries) => entries.len(),
+        }
     }
 
     /// Whether the map has no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The value stored under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.position(key).map(|i| &self.entries[i].1)
+        self.value(self.position(key)?)
     }
 
     /// Whether `key` is present (a stored `null` counts).
@@ -82,11 +215,12 @@ impl ValueMap {
     /// Stores `value` under `key`, returning the value it replaces.
     pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
         let key = key.into();
-        match self.position(&key) {
-            Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+        let i = self.position(&key);
+        let entries = self.owned();
+        match i {
+            Some(i) => Some(std::mem::replace(&mut entries[i].1, value)),
             None => {
-                self.entries
-                    .push((Shared::from_vec(key.into_bytes()), value));
+                entries.push((Shared::from_vec(key.into_bytes()), value));
                 None
             }
         }
@@ -94,23 +228,53 @@ impl ValueMap {
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.position(key).map(|i| self.entries.remove(i).1)
+        let i = self.position(key)?;
+        Some(self.owned().remove(i).1)
     }
 
     /// The entries in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> + '_ {
-        self.entries.iter().map(|(k, v)| (key_str(k), v))
+        let values = self.decoded_values();
+        (0..self.len()).map(move |i| match &self.repr {
+            Repr::Decoded { .. } => (text(self.raw_entry(i).0), &values[i]),
+            Repr::Owned(entries) => (text(entries[i].0.as_bytes()), &entries[i].1),
+        })
     }
 
     /// The keys in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.entries.iter().map(|(k, _)| key_str(k))
+        (0..self.len()).map(move |i| text(self.raw_entry(i).0))
     }
 
-    pub(crate) fn raw_entries(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + '_ {
-        self.entries
-            .iter()
-            .map(|(k, v)| (k.as_bytes(), v.as_cbor()))
+    /// Entry `i` as encoded: the key's text (without its CBOR head) and
+    /// the value's item, without making any [`Value`].
+    fn raw_entry(&self, i: usize) -> (&[u8], &[u8]) {
+        match &self.repr {
+            Repr::Decoded { buf, table, .. } => {
+                let (k, v) = entry(buf, *table as usize, i);
+                (at(buf, k), at(buf, v))
+            }
+            Repr::Owned(entries) => (entries[i].0.as_bytes(), entries[i].1.as_cbor()),
+        }
+    }
+
+    /// Calls `f` with each encoded entry (see [`raw_entry`](Self::raw_entry)),
+    /// in order.
+    #[inline]
+    pub(crate) fn for_each_raw(&self, mut f: impl FnMut(&[u8], &[u8])) {
+        match &self.repr {
+            Repr::Decoded { buf, table, n, .. } => {
+                for i in 0..*n as usize {
+                    let (k, v) = entry(buf, *table as usize, i);
+                    f(at(buf, k), at(buf, v));
+                }
+            }
+            Repr::Owned(entries) => {
+                for (k, v) in entries {
+                    f(k.as_bytes(), v.as_cbor());
+                }
+            }
+        }
     }
 }
 
@@ -204,7 +368,9 @@ pub struct SessionData {
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    id: String,
+    /// Inline when short (generated ids are 22 characters): a decoded
+    /// session allocates nothing for it.
+    id: Shared,
     /// The id given at construction, kept here once the id is regenerated.
     original_id: Option<String>,
     delete_id: Option<String>,
@@ -264,7 +430,7 @@ impl Session {
     /// next save drops it.
     pub fn from_data(id: impl Into<String>, data: SessionData) -> Session {
         Session {
-            id: id.into(),
+            id: Shared::from_vec(id.into().into_bytes()),
             original_id: None,
             delete_id: None,
             dirty: !data.flash.is_empty(),
@@ -276,15 +442,27 @@ impl Session {
         }
     }
 
+    /// A decoded session; `dirty` if it must be re-issued even if unchanged
+    /// (it arrived with flash, or signed by a fallback key).
+    #[inline]
     pub(crate) fn decoded(
-        id: String,
+        id: &str,
         values: ValueMap,
         flash: ValueMap,
         created_at: u64,
+        reissue: bool,
     ) -> Session {
-        let mut s = Session::from_data(id, SessionData { values, flash });
-        s.created_at = Some(created_at);
-        s
+        Session {
+            id: Shared::from_slice(id.as_bytes()),
+            original_id: None,
+            delete_id: None,
+            dirty: reissue || !flash.is_empty(),
+            values,
+            flash_in: flash,
+            flash_out: ValueMap::new(),
+            destroyed: false,
+            created_at: Some(created_at),
+        }
     }
 
     pub(crate) fn created_at(&self) -> Option<u64> {
@@ -295,7 +473,7 @@ impl Session {
     /// session read from a format that has no id).
     #[cfg(feature = "remix")]
     pub(crate) fn replace_id(&mut self, id: String) {
-        self.id = id;
+        self.id = Shared::from_vec(id.into_bytes());
     }
 
     pub(crate) fn mark_dirty(&mut self) {
@@ -308,7 +486,8 @@ impl Session {
 
     /// The session id.
     pub fn id(&self) -> &str {
-        &self.id
+        // UTF-8 by construction: copied from a `&str` or a `String`.
+        std::str::from_utf8(self.id.as_bytes()).unwrap_or_default()
     }
 
     /// The values and the outgoing flash, as the next request will receive
@@ -340,7 +519,7 @@ impl Session {
     /// ```
     pub fn incoming_flash(&self) -> &ValueMap {
         static EMPTY: ValueMap = ValueMap {
-            entries: Vec::new(),
+            repr: Repr::Owned(Vec::new()),
         };
         if self.destroyed {
             &EMPTY
@@ -448,7 +627,9 @@ impl Session {
     /// session, typically a login.
     pub fn regenerate_id(&mut self, delete_old: bool) -> Result<(), SessionError> {
         self.check_live()?;
-        let old = std::mem::replace(&mut self.id, generate_id());
+        let new = Shared::from_vec(generate_id().into_bytes());
+        let old = self.id().to_owned();
+        self.id = new;
         if self.original_id.is_none() {
             self.original_id = Some(old);
         }
@@ -492,7 +673,7 @@ impl fmt::Debug for Session {
     /// the cookie.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("values", &self.values)
             .field("flash_in", &self.flash_in)
             .field("flash_out", &self.flash_out)

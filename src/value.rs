@@ -9,36 +9,80 @@ use serde::de::DeserializeOwned;
 use crate::cbor::{self, MAX_NESTING};
 use crate::error::{PayloadError, SessionError};
 
-/// A byte range of a shared, immutable buffer.
+/// Bytes of a key or value: kept inline when short (most session keys and
+/// values are), otherwise a byte range of a shared, immutable buffer.
 ///
-/// A decoded cookie keeps its payload in one buffer; every key and value of
-/// the session points into it, so decoding allocates once for all of them.
+/// A decoded cookie keeps its longer items in one shared copy of its
+/// payload, so decoding allocates at most once for all of them, and cloning
+/// or dropping a short one touches no reference count.
 #[derive(Clone)]
-pub(crate) struct Shared {
-    buf: Arc<[u8]>,
-    start: u32,
-    end: u32,
+pub(crate) enum Shared {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE],
+    },
+    Heap {
+        buf: Arc<[u8]>,
+        start: u32,
+        end: u32,
+    },
 }
 
+/// The longest item kept inline; [`Shared`] is 32 bytes either way.
+pub(crate) const INLINE: usize = 30;
+
+const _: () = assert!(std::mem::size_of::<Shared>() <= 32);
+
 impl Shared {
-    pub(crate) fn new(buf: Arc<[u8]>, (start, end): cbor::Span) -> Self {
-        debug_assert!(start <= end && end as usize <= buf.len());
-        Shared { buf, start, end }
+    /// `bytes` inline if short enough, else in a new buffer of their own.
+    pub(crate) fn from_slice(bytes: &[u8]) -> Self {
+        Shared::inline(bytes).unwrap_or_else(|| Shared::from_arc(Arc::from(bytes)))
     }
 
     pub(crate) fn from_vec(v: Vec<u8>) -> Self {
-        let end = u32::try_from(v.len()).unwrap_or(u32::MAX);
-        Shared {
-            buf: Arc::from(v),
-            start: 0,
-            end,
+        Shared::inline(&v).unwrap_or_else(|| Shared::from_arc(Arc::from(v)))
+    }
+
+    fn from_arc(buf: Arc<[u8]>) -> Self {
+        let end = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        Shared::Heap { buf, start: 0, end }
+    }
+
+    fn inline(b: &[u8]) -> Option<Self> {
+        if b.len() > INLINE {
+            return None;
         }
+        let mut bytes = [0u8; INLINE];
+        bytes[..b.len()].copy_from_slice(b);
+        Some(Shared::Inline {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The item at `span` of `buf`: inline if short, else a range of `buf`.
+    pub(crate) fn from_span(buf: Option<&Arc<[u8]>>, (start, end): cbor::Span) -> Self {
+        let Some(buf) = buf else {
+            return Shared::Inline {
+                len: 0,
+                bytes: [0; INLINE],
+            };
+        };
+        let b = buf.get(start as usize..end as usize).unwrap_or_default();
+        Shared::inline(b).unwrap_or_else(|| Shared::Heap {
+            buf: buf.clone(),
+            start,
+            end,
+        })
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.buf
-            .get(self.start as usize..self.end as usize)
-            .unwrap_or_default()
+        match self {
+            Shared::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Shared::Heap { buf, start, end } => {
+                buf.get(*start as usize..*end as usize).unwrap_or_default()
+            }
+        }
     }
 }
 
@@ -100,7 +144,7 @@ impl Value {
     /// ```
     pub fn from_cbor(bytes: &[u8]) -> Result<Value, SessionError> {
         cbor::validate_item(bytes, MAX_NESTING).map_err(SessionError::InvalidValue)?;
-        Ok(Value(Shared::from_vec(bytes.to_vec())))
+        Ok(Value(Shared::from_slice(bytes)))
     }
 
     /// Deserializes the value into `T`.

@@ -203,26 +203,23 @@ fn replay_signed_payload_within_the_allocation_bound() {
     eprintln!("signed_payload: worst peak/input ratio over 256+ byte inputs: {worst:.1}");
 }
 
-/// The counter itself works: a decode that builds a large map is seen, and
-/// stays under the bound, while a bound of 1x would have been broken.
+/// The counter itself works: the one allocation a decode makes (a shared
+/// copy of the cookie with the span tables of its maps) is seen, and stays
+/// under the bound.
 #[test]
 fn allocation_counter_sees_decoding() {
-    // [ "", {"": 0, ... 200 distinct keys}, {} ]
+    // [ "", {"a\0": 0, ... 200 distinct keys}, {} ]
     let mut p = vec![0x83, 0x60, 0xb8, 200];
     for i in 0..200u8 {
-        p.extend([0x61, i.min(0x7f), 0x00]);
+        p.extend([0x62, b'a' + i / 100, i % 100, 0x00]);
     }
     p.push(0xa0);
     let cookie = sign(&p);
     let (result, peak) = peak_of(|| CODEC.verify_at(&cookie, now()));
-    // Keys repeat past 0x7f: a duplicate-key refusal after the map was built.
-    assert_eq!(
-        result.unwrap_err(),
-        cookie_session::DecodeError::Payload(cookie_session::PayloadError::DuplicateKey)
-    );
+    assert_eq!(result.unwrap().session.len(), 200);
     assert!(
-        peak > 200 * 48,
-        "peak {peak}: the map's entries were not seen"
+        peak >= p.len(),
+        "peak {peak}: the decoded copy was not seen"
     );
     assert!(peak <= ALLOC_PER_BYTE * p.len() + ALLOC_CONST);
 }
