@@ -169,12 +169,22 @@ pub(crate) const MAX_CANDIDATES: usize = 16;
 /// at most [`MAX_CANDIDATES`]. Pairs the `cookie` crate cannot parse are
 /// skipped. The value is taken as sent: no quote stripping, no
 /// percent-decoding.
+///
+/// The header is split on `;` as `Cookie::split_parse` does, but only the
+/// pairs that can carry the name are handed to the `cookie` crate's parser:
+/// the other cookies of a busy header cost a prefix comparison each.
 pub(crate) fn values_named<'h>(
     header: &'h str,
     name: &'h str,
 ) -> impl Iterator<Item = Cow<'h, str>> {
-    Cookie::split_parse(header)
-        .filter_map(Result::ok)
+    header
+        .split(';')
+        .filter(move |pair| {
+            pair.trim_start()
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .filter_map(|pair| Cookie::parse(pair.trim()).ok())
         .filter(move |c| c.name() == name)
         .map(|c| match c.value_raw() {
             Some(raw) => Cow::Borrowed(raw),
@@ -231,6 +241,27 @@ mod tests {
                 Err(ConfigError::InvalidName),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_name_filter_agrees_with_the_cookie_crate() {
+        let headers = [
+            "sid=1",
+            " sid=1 ; sid = 2;sid\t=3",
+            "sidx=1; xsid=2; sid=3; sid",
+            "sid; sid=; =sid; sid==x; sid=\"q\"",
+            "a=1;;; ;sid=é; sid=a b",
+            "SID=1; sid=2",
+        ];
+        for h in headers {
+            let slow: Vec<String> = Cookie::split_parse(h)
+                .filter_map(Result::ok)
+                .filter(|c| c.name() == "sid")
+                .map(|c| c.value_raw().unwrap_or(c.value()).to_owned())
+                .collect();
+            let fast: Vec<String> = values_named(h, "sid").map(Cow::into_owned).collect();
+            assert_eq!(fast, slow, "{h:?}");
         }
     }
 
