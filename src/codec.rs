@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::{Duration, OffsetDateTime};
 
-use crate::cookie::{Attributes, SameSite, values_named};
+use crate::cookie::{Attributes, values_named};
 use crate::error::{ConfigError, DecodeError, EncodeError, Expiry, Malformed};
 use crate::format::{self, Frame, HEADER_LEN, MAX_LEN, Signer, TAG_LEN, Times};
 use crate::key::{KeyId, Keyring};
@@ -148,43 +148,7 @@ impl SessionCodecBuilder {
         self
     }
 
-    /// The `Domain` attribute; none by default (host-only cookie).
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.attrs.domain = Some(domain.into());
-        self
-    }
-
-    /// The `Path` attribute; `/` by default.
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.attrs.path = path.into();
-        self
-    }
-
-    /// The `SameSite` attribute; `Some(SameSite::Lax)` by default, `None`
-    /// omits it.
-    pub fn same_site(mut self, same_site: impl Into<Option<SameSite>>) -> Self {
-        self.attrs.same_site = same_site.into();
-        self
-    }
-
-    /// The `Secure` attribute; on by default. Browsers accept `Secure`
-    /// cookies from `http://localhost` too.
-    pub fn secure(mut self, secure: bool) -> Self {
-        self.attrs.secure = secure;
-        self
-    }
-
-    /// The `HttpOnly` attribute; on by default.
-    pub fn http_only(mut self, http_only: bool) -> Self {
-        self.attrs.http_only = http_only;
-        self
-    }
-
-    /// The `Partitioned` attribute (CHIPS); off by default. Needs `Secure`.
-    pub fn partitioned(mut self, partitioned: bool) -> Self {
-        self.attrs.partitioned = partitioned;
-        self
-    }
+    crate::cookie::attribute_setters!();
 
     /// Whether the `Set-Cookie` carries `Max-Age` (the time left until the
     /// signed expiry). On by default; off makes a browser-session cookie,

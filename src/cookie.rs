@@ -49,6 +49,51 @@ impl Default for Attributes {
     }
 }
 
+/// The builder methods that set [`Attributes`], shared by every codec
+/// builder (each has an `attrs: Attributes` field).
+macro_rules! attribute_setters {
+    () => {
+        /// The `Domain` attribute; none by default (host-only cookie).
+        pub fn domain(mut self, domain: impl Into<String>) -> Self {
+            self.attrs.domain = Some(domain.into());
+            self
+        }
+
+        /// The `Path` attribute; `/` by default.
+        pub fn path(mut self, path: impl Into<String>) -> Self {
+            self.attrs.path = path.into();
+            self
+        }
+
+        /// The `SameSite` attribute; `Some(SameSite::Lax)` by default, `None`
+        /// omits it.
+        pub fn same_site(mut self, same_site: impl Into<Option<$crate::SameSite>>) -> Self {
+            self.attrs.same_site = same_site.into();
+            self
+        }
+
+        /// The `Secure` attribute; on by default. Browsers accept `Secure`
+        /// cookies from `http://localhost` too.
+        pub fn secure(mut self, secure: bool) -> Self {
+            self.attrs.secure = secure;
+            self
+        }
+
+        /// The `HttpOnly` attribute; on by default.
+        pub fn http_only(mut self, http_only: bool) -> Self {
+            self.attrs.http_only = http_only;
+            self
+        }
+
+        /// The `Partitioned` attribute (CHIPS); off by default. Needs `Secure`.
+        pub fn partitioned(mut self, partitioned: bool) -> Self {
+            self.attrs.partitioned = partitioned;
+            self
+        }
+    };
+}
+pub(crate) use attribute_setters;
+
 /// RFC 6265 `token`: visible ASCII except separators.
 fn is_token(s: &str) -> bool {
     !s.is_empty()

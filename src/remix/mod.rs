@@ -240,41 +240,7 @@ impl RemixCodecBuilder {
         self
     }
 
-    /// The `Domain` attribute; none by default.
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.attrs.domain = Some(domain.into());
-        self
-    }
-
-    /// The `Path` attribute; `/` by default.
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.attrs.path = path.into();
-        self
-    }
-
-    /// The `SameSite` attribute; `Some(SameSite::Lax)` by default.
-    pub fn same_site(mut self, same_site: impl Into<Option<SameSite>>) -> Self {
-        self.attrs.same_site = same_site.into();
-        self
-    }
-
-    /// The `Secure` attribute; on by default.
-    pub fn secure(mut self, secure: bool) -> Self {
-        self.attrs.secure = secure;
-        self
-    }
-
-    /// The `HttpOnly` attribute; on by default.
-    pub fn http_only(mut self, http_only: bool) -> Self {
-        self.attrs.http_only = http_only;
-        self
-    }
-
-    /// The `Partitioned` attribute; off by default. Needs `Secure`.
-    pub fn partitioned(mut self, partitioned: bool) -> Self {
-        self.attrs.partitioned = partitioned;
-        self
-    }
+    crate::cookie::attribute_setters!();
 
     /// The `Max-Age` attribute of saved cookies (the `maxAge` option of the
     /// Node cookie), in whole seconds; none by default.
