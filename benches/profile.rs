@@ -8,43 +8,16 @@
 //! valgrind --tool=callgrind target/release/deps/profile-* decode-typical 20000
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 
 mod common;
 use common::*;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: defers to the system allocator; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> usize {
-    ALLOCS.with(Cell::get)
-}
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -117,9 +90,8 @@ fn main() {
         println!("heap allocations per operation (reallocs count as one):");
         for (name, f) in &mut ops {
             f(); // warm up: lazy statics, thread locals
-            let before = allocs();
-            f();
-            println!("  {name:<22} {}", allocs() - before);
+            let ((), usage) = counting_alloc::measure(&mut *f);
+            println!("  {name:<22} {}", usage.allocations);
         }
         return;
     }

@@ -1,52 +1,19 @@
 //! Peak heap use while decoding hostile input stays bounded (security.md
 //! §4.8, §4.11): measured with a counting global allocator, per thread.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use cookie_session::{DecodeError, Key, Keyring, PayloadError, SessionCodec};
 use time::OffsetDateTime;
 
-struct Counting;
-
-thread_local! {
-    static ON: Cell<bool> = const { Cell::new(false) };
-    static NOW: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ON.try_with(|on| {
-            if on.get() {
-                let now = NOW.get() + layout.size();
-                NOW.set(now);
-                PEAK.set(PEAK.get().max(now));
-            }
-        });
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let _ = ON.try_with(|on| {
-            if on.get() {
-                NOW.set(NOW.get().saturating_sub(layout.size()));
-            }
-        });
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 /// Peak bytes allocated on this thread while `f` runs.
 fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    NOW.set(0);
-    PEAK.set(0);
-    ON.set(true);
-    let r = f();
-    ON.set(false);
-    (r, PEAK.get())
+    let (out, usage) = counting_alloc::measure(f);
+    (out, usage.peak_bytes)
 }
 
 fn codec() -> SessionCodec {

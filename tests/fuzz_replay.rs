@@ -13,8 +13,6 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -44,74 +42,17 @@ const ALLOC_PER_BYTE: usize = 32;
 /// Fixed allocation allowed on top.
 const ALLOC_CONST: usize = 1024;
 
-struct Counting;
-
-thread_local! {
-    static TRACKING: Cell<bool> = const { Cell::new(false) };
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn record(delta: isize) {
-    let _ = TRACKING.try_with(|t| {
-        if t.get() {
-            let live = LIVE.with(|l| {
-                l.set(l.get() + delta);
-                l.get()
-            });
-            PEAK.with(|p| p.set(p.get().max(live)));
-        }
-    });
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; the bookkeeping
-// only touches const-initialized thread-locals, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            record(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        record(-(layout.size() as isize));
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            record(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            // Both blocks may exist for a moment.
-            record(new_size as isize);
-            record(-(layout.size() as isize));
-        }
-        p
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 /// Runs `f` and returns its result with the peak of bytes it held allocated
 /// at once (on this thread).
 fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    LIVE.with(|l| l.set(0));
-    PEAK.with(|p| p.set(0));
-    TRACKING.with(|t| t.set(true));
-    let out = f();
-    TRACKING.with(|t| t.set(false));
-    (out, PEAK.with(Cell::get).max(0) as usize)
+    let (out, usage) = counting_alloc::measure(f);
+    (out, usage.peak_bytes)
 }
 
 // ---------------------------------------------------------------------------
