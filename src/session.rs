@@ -476,6 +476,7 @@ impl Session {
         self.id = Shared::from_vec(id.into_bytes());
     }
 
+    #[cfg(any(feature = "remix", feature = "tower"))]
     pub(crate) fn mark_dirty(&mut self) {
         self.dirty = true;
     }
