@@ -304,15 +304,19 @@ pub(crate) fn check_unique(
         }
         return Ok(());
     }
-    if n >= 0xffff {
-        // Too many for 16-bit indices (only in values built in memory):
-        // sort instead.
+    // Sorting is O(n log n) whatever the keys are: for maps too large for
+    // 16-bit indices (only in values built in memory), and as the fallback
+    // when keys crowd the hash table below.
+    let sorted = || {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_unstable_by(|&a, &b| at(a).cmp(at(b)));
-        return match order.windows(2).any(|w| at(w[0]) == at(w[1])) {
+        match order.windows(2).any(|w| at(w[0]) == at(w[1])) {
             true => Err(PayloadError::DuplicateKey),
             false => Ok(()),
-        };
+        }
+    };
+    if n >= 0xffff {
+        return sorted();
     }
     // A hash table (open addressing, at most half full) of the keys'
     // fingerprints, hashed by length and first and last eight bytes. A slot
@@ -334,6 +338,7 @@ pub(crate) fn check_unique(
         // The product's top bits depend on every bit of the fingerprint.
         let mut h = (fp >> (64 - slots.trailing_zeros())) as usize & mask;
         let slot = (fp & !0xffff) | (i as u64 + 1);
+        let mut probes = 0;
         loop {
             let other = table[h];
             if other == 0 {
@@ -343,11 +348,21 @@ pub(crate) fn check_unique(
             if other >> 16 == fp >> 16 && at((other & 0xffff) as usize - 1) == key {
                 return Err(PayloadError::DuplicateKey);
             }
+            // Keys chosen to share a fingerprint (the same length, first
+            // and last bytes) would make this quadratic: sort instead.
+            probes += 1;
+            if probes > MAX_PROBES {
+                return sorted();
+            }
             h = (h + 1) & mask;
         }
     }
     Ok(())
 }
+
+/// How many occupied slots one key may pass in the duplicate-key table
+/// before the check falls back to sorting.
+const MAX_PROBES: usize = 32;
 
 /// The length and the first and last eight bytes of `b`.
 fn fingerprint(b: &[u8]) -> u64 {
@@ -515,6 +530,28 @@ mod tests {
         assert_eq!(check(&m), Ok(()));
         m[1 + 3 * 19 + 1] = 100; // last key repeats the first
         assert_eq!(check(&m), Err(PayloadError::DuplicateKey));
+    }
+
+    #[test]
+    fn keys_sharing_a_fingerprint_are_still_checked_exactly() {
+        // Same length, same first and last eight bytes: one fingerprint for
+        // all, which sends the check to its sorting fallback.
+        let keys: Vec<Vec<u8>> = (0..200u32)
+            .map(|i| [&b"prefix--"[..], &i.to_be_bytes(), b"--suffix"].concat())
+            .collect();
+        let map = |keys: &[Vec<u8>]| {
+            let mut m = vec![0xb8, keys.len() as u8];
+            for k in keys {
+                m.push(0x40 | k.len() as u8);
+                m.extend_from_slice(k);
+                m.push(0xf6);
+            }
+            m
+        };
+        assert_eq!(check(&map(&keys)), Ok(()));
+        let mut dup = keys.clone();
+        dup[150] = dup[3].clone();
+        assert_eq!(check(&map(&dup)), Err(PayloadError::DuplicateKey));
     }
 
     #[test]
