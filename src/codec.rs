@@ -522,7 +522,7 @@ impl SessionCodec {
             return Ok(None);
         };
         let mut first_error = None;
-        for value in values_named(header, self.name()) {
+        for value in self.cookie_values(header) {
             match self.decode_at(&value, now) {
                 Ok(s) => return Ok(Some(s)),
                 Err(e) => {
@@ -531,6 +531,25 @@ impl SessionCodec {
             }
         }
         first_error.map_or(Ok(None), Err)
+    }
+
+    /// The values of the cookies of the codec's name in a `Cookie` header,
+    /// in order, as sent (no quote stripping, no percent-decoding): the
+    /// candidates [`try_read_at`](Self::try_read_at) tries, at most 16.
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, SessionCodec};
+    ///
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+    /// let values: Vec<_> = codec.cookie_values("a=1; sid=x; sidx=2; sid=y").collect();
+    /// assert_eq!(values, ["x", "y"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cookie_values<'h>(
+        &'h self,
+        cookie_header: &'h str,
+    ) -> impl Iterator<Item = std::borrow::Cow<'h, str>> + 'h {
+        values_named(cookie_header, self.name())
     }
 
     /// The `Set-Cookie` header value for `session` after a request, now; see

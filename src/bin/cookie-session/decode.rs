@@ -21,7 +21,7 @@ pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
     };
     let now = o.now();
     let candidates = if o.header {
-        cookies_named(&text, codec.name())
+        cookies_named(&codec, &text)
     } else {
         let v = text.trim();
         let v = v
@@ -167,25 +167,24 @@ pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
     Ok(code)
 }
 
-/// The values of the cookies named `name` in one or more `Cookie` header
-/// lines, in order, at most 16 (the number `SessionCodec::read` tries).
-/// Parsed like the library does: with the `cookie` crate, values as sent.
-pub(super) fn cookies_named(text: &str, name: &str) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        let line = match line.get(..7) {
-            Some(p) if p.eq_ignore_ascii_case("cookie:") => &line[7..],
-            _ => line,
-        };
-        for c in cookie::Cookie::split_parse(line).filter_map(Result::ok) {
-            if c.name() == name && out.len() < 16 {
-                let value = c.value_raw().unwrap_or(c.value()).to_owned();
-                out.push(Candidate { value });
-            }
-        }
-    }
-    out
+/// The values of the session cookies in one or more `Cookie` header
+/// lines (each may start with `Cookie:`), in order, at most 16 in all: the
+/// candidates `SessionCodec::read` would try.
+pub(super) fn cookies_named(codec: &SessionCodec, text: &str) -> Vec<Candidate> {
+    text.lines()
+        .flat_map(|line| {
+            let line = line.trim();
+            let line = match line.get(..7) {
+                Some(p) if p.eq_ignore_ascii_case("cookie:") => &line[7..],
+                _ => line,
+            };
+            codec.cookie_values(line)
+        })
+        .take(16)
+        .map(|v| Candidate {
+            value: v.into_owned(),
+        })
+        .collect()
 }
 
 /// Seconds left before the first of the signed expiry, `issued_at +
