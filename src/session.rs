@@ -99,12 +99,7 @@ fn text(bytes: &[u8]) -> &str {
 /// The values of a decoded map.
 fn make_values(buf: &Arc<[u8]>, table: u32, n: u32) -> Vec<Value> {
     (0..n as usize)
-        .map(|i| {
-            Value(Shared::from_span(
-                Some(buf),
-                entry(buf, table as usize, i).1,
-            ))
-        })
+        .map(|i| Value(Shared::from_span(buf, entry(buf, table as usize, i).1)))
         .collect()
 }
 
@@ -147,7 +142,7 @@ impl ValueMap {
                 .enumerate()
                 .map(|(i, v)| {
                     let key = entry(buf, *table as usize, i).0;
-                    (Shared::from_span(Some(buf), key), v)
+                    (Shared::from_span(buf, key), v)
                 })
                 .collect();
             self.repr = Repr::Owned(entries);

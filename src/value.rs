@@ -61,13 +61,7 @@ impl Shared {
     }
 
     /// The item at `span` of `buf`: inline if short, else a range of `buf`.
-    pub(crate) fn from_span(buf: Option<&Arc<[u8]>>, (start, end): cbor::Span) -> Self {
-        let Some(buf) = buf else {
-            return Shared::Inline {
-                len: 0,
-                bytes: [0; INLINE],
-            };
-        };
+    pub(crate) fn from_span(buf: &Arc<[u8]>, (start, end): cbor::Span) -> Self {
         let b = buf.get(start as usize..end as usize).unwrap_or_default();
         Shared::inline(b).unwrap_or_else(|| Shared::Heap {
             buf: buf.clone(),
