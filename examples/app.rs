@@ -250,8 +250,10 @@ async fn count(session: SessionHandle) -> Redirect {
 }
 
 async fn logout(session: SessionHandle) -> Redirect {
-    // The old session is gone for good: its cookie is replaced by one that
-    // carries only the goodbye message, and the next page deletes that.
+    // The browser's cookie is replaced by one that carries only the goodbye
+    // message, and the next page deletes that. A copy of the old cookie
+    // (taken before the logout) would still verify until it expires unless
+    // its id is deny-listed: see the codec's revocation hook.
     session.replace(Session::new());
     session.flash("notice", "You have been logged out.").ok();
     Redirect::to("/")

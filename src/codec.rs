@@ -523,7 +523,7 @@ impl SessionCodec {
         };
         let mut first_error = None;
         for value in self.cookie_values(header) {
-            match self.decode_at(&value, now) {
+            match self.decode_at(value, now) {
                 Ok(s) => return Ok(Some(s)),
                 Err(e) => {
                     first_error.get_or_insert(e);
@@ -537,18 +537,23 @@ impl SessionCodec {
     /// in order, as sent (no quote stripping, no percent-decoding): the
     /// candidates [`try_read_at`](Self::try_read_at) tries, at most 16.
     ///
+    /// Names are compared byte for byte after trimming only SP and HTAB
+    /// (RFC 6265), so `"\u{2000}__Host-sid"`, a cookie anyone may set, is
+    /// never taken for `__Host-sid`.
+    ///
     /// ```
     /// use cookie_session::{Key, Keyring, SessionCodec};
     ///
     /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
-    /// let values: Vec<_> = codec.cookie_values("a=1; sid=x; sidx=2; sid=y").collect();
+    /// let values: Vec<_> = codec.cookie_values("a=1; sid=x; sidx=2;\tsid=y").collect();
     /// assert_eq!(values, ["x", "y"]);
+    /// assert_eq!(codec.cookie_values("\u{2000}sid=x; sid\u{a0}=y").count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookie_values<'h>(
         &'h self,
         cookie_header: &'h str,
-    ) -> impl Iterator<Item = std::borrow::Cow<'h, str>> + 'h {
+    ) -> impl Iterator<Item = &'h str> + 'h {
         values_named(cookie_header, self.name())
     }
 

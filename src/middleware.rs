@@ -32,8 +32,11 @@ use crate::session::Session;
 /// 2. puts a [`SessionHandle`] into the request's extensions (with the
 ///    `axum` feature, the handle is an extractor);
 /// 3. after the handler, appends a `Set-Cookie` only if the session is
-///    dirty or destroyed, and `Vary: Cookie` whenever the request carried a
-///    session cookie or the response sets one.
+///    dirty or destroyed (none if the handler set a cookie of the session's
+///    name itself: the handler's wins, and a warning is logged), and
+///    `Vary: Cookie` whenever the request carried a session cookie, the
+///    handler used the session (even just to read it) or the response sets
+///    the cookie.
 ///
 /// ```
 /// use cookie_session::{Key, Keyring, SessionCodec, SessionHandle, SessionLayer};
@@ -68,9 +71,12 @@ use crate::session::Session;
 /// sessions kept in a cookie: keep what concurrent requests change out of
 /// it.
 ///
-/// A session too large for a cookie cannot be saved: the response goes out
-/// without `Set-Cookie` and the error is logged at `error` level. Check
-/// sizes in the handler with [`SessionCodec::encode`] if that matters.
+/// Saving fails closed: a session that cannot be saved (too large for a
+/// cookie, say) is logged at `error` level (never its contents) and the
+/// response deletes the cookie, so the browser never keeps an older cookie
+/// that the handler meant to change, e.g. one that still holds a privilege
+/// it took away. Check sizes in the handler with [`SessionCodec::encode`]
+/// if that matters.
 ///
 /// With the `axum` feature, take the handle as an extractor (see
 /// `examples/app.rs` for a whole application).
@@ -192,22 +198,33 @@ where
             let mut response = future.await?;
             let state = handle.state();
             let headers = response.headers_mut();
-            let result = if state.replaced && !state.session.is_dirty() {
-                // Replaced by an empty, unchanged session: drop the cookie.
-                codec.remove_from_headers(headers);
-                Ok(true)
-            } else {
-                codec.save_to_headers(&state.session, headers)
-            };
-            let wrote = result.unwrap_or_else(|error| {
-                tracing::error!(
+            let wrote = if sets_cookie_named(headers, codec.name()) {
+                tracing::warn!(
                     cookie = codec.name(),
-                    %error,
-                    "session could not be saved; the response carries no Set-Cookie"
+                    "the handler set the session cookie itself; the layer adds no Set-Cookie"
                 );
                 false
-            });
-            if had_cookie || wrote {
+            } else {
+                let result = if state.replaced && !state.session.is_dirty() {
+                    // Replaced by an empty, unchanged session: drop the cookie.
+                    codec.remove_from_headers(headers);
+                    Ok(true)
+                } else {
+                    codec.save_to_headers(&state.session, headers)
+                };
+                result.unwrap_or_else(|error| {
+                    // Fail closed: the browser must not keep the old cookie,
+                    // which may carry what the handler meant to take away.
+                    tracing::error!(
+                        cookie = codec.name(),
+                        %error,
+                        "session could not be saved; the cookie is deleted"
+                    );
+                    codec.remove_from_headers(headers);
+                    true
+                })
+            };
+            if had_cookie || state.accessed || wrote {
                 vary_cookie(headers);
             }
             Ok(response)
@@ -215,9 +232,38 @@ where
     }
 }
 
+/// Whether `headers` already hold a `Set-Cookie` for the cookie `name`
+/// (its name compared byte for byte, trimmed of SP and HTAB only).
+fn sets_cookie_named(headers: &http::HeaderMap, name: &str) -> bool {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    headers.get_all(http::header::SET_COOKIE).iter().any(|v| {
+        let v = v.as_bytes();
+        let Some(eq) = v.iter().position(|&b| b == b'=') else {
+            return false;
+        };
+        let mut n = &v[..eq];
+        while let [first, rest @ ..] = n {
+            if !ows(first) {
+                break;
+            }
+            n = rest;
+        }
+        while let [rest @ .., last] = n {
+            if !ows(last) {
+                break;
+            }
+            n = rest;
+        }
+        n == name.as_bytes()
+    })
+}
+
 struct State {
     session: Session,
     replaced: bool,
+    /// Whether the handler used the session: the response may depend on
+    /// it, so it varies with the `Cookie` header.
+    accessed: bool,
 }
 
 /// The request's session, shared between the handler and [`SessionLayer`].
@@ -242,6 +288,7 @@ impl SessionHandle {
             inner: Arc::new(Mutex::new(State {
                 session,
                 replaced: false,
+                accessed: false,
             })),
         }
     }
@@ -252,39 +299,46 @@ impl SessionHandle {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The state, recording that the handler used the session.
+    fn access(&self) -> MutexGuard<'_, State> {
+        let mut state = self.state();
+        state.accessed = true;
+        state
+    }
+
     /// Locks the session for several operations at once.
     pub fn lock(&self) -> impl std::ops::DerefMut<Target = Session> + '_ {
-        SessionGuard(self.state())
+        SessionGuard(self.access())
     }
 
     /// A copy of the session as it is now.
     pub fn snapshot(&self) -> Session {
-        self.state().session.clone()
+        self.access().session.clone()
     }
 
     /// See [`Session::id`].
     pub fn id(&self) -> String {
-        self.state().session.id().to_owned()
+        self.access().session.id().to_owned()
     }
 
     /// See [`Session::get`].
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
-        self.state().session.get(key)
+        self.access().session.get(key)
     }
 
     /// See [`Session::has`].
     pub fn has(&self, key: &str) -> bool {
-        self.state().session.has(key)
+        self.access().session.has(key)
     }
 
     /// See [`Session::set`].
     pub fn set<T: Serialize>(&self, key: impl Into<String>, value: T) -> Result<(), SessionError> {
-        self.state().session.set(key, value)
+        self.access().session.set(key, value)
     }
 
     /// See [`Session::unset`].
     pub fn unset(&self, key: &str) -> Result<(), SessionError> {
-        self.state().session.unset(key)
+        self.access().session.unset(key)
     }
 
     /// See [`Session::flash`].
@@ -293,27 +347,27 @@ impl SessionHandle {
         key: impl Into<String>,
         value: T,
     ) -> Result<(), SessionError> {
-        self.state().session.flash(key, value)
+        self.access().session.flash(key, value)
     }
 
     /// See [`Session::regenerate_id`].
     pub fn regenerate_id(&self, delete_old: bool) -> Result<(), SessionError> {
-        self.state().session.regenerate_id(delete_old)
+        self.access().session.regenerate_id(delete_old)
     }
 
     /// See [`Session::destroy`]: the response deletes the cookie.
     pub fn destroy(&self) {
-        self.state().session.destroy();
+        self.access().session.destroy();
     }
 
     /// See [`Session::is_dirty`].
     pub fn is_dirty(&self) -> bool {
-        self.state().session.is_dirty()
+        self.access().session.is_dirty()
     }
 
     /// See [`Session::is_destroyed`].
     pub fn is_destroyed(&self) -> bool {
-        self.state().session.is_destroyed()
+        self.access().session.is_destroyed()
     }
 
     /// Puts `session` in place of the current one and returns the latter.
@@ -339,7 +393,7 @@ impl SessionHandle {
             // Its data must reach the cookie even if it is unchanged.
             session.mark_dirty();
         }
-        let mut state = self.state();
+        let mut state = self.access();
         state.replaced = true;
         std::mem::replace(&mut state.session, session)
     }

@@ -524,13 +524,30 @@ impl Session {
         }
     }
 
-    /// The id this session had when it was created, once
-    /// [`regenerate_id(true)`](Session::regenerate_id) has been called.
+    /// The id of a session that has ended and whose old cookies should no
+    /// longer be honoured: the id this session had when it was created (or
+    /// read), once [`regenerate_id(true)`](Session::regenerate_id) or
+    /// [`destroy`](Session::destroy) has been called; `None` before.
     ///
     /// A cookie cannot revoke the cookie it replaces: an old copy of the
     /// cookie still verifies until it expires. Put this id on a deny-list if
     /// your application needs the old session dead (see the README's
     /// security model).
+    ///
+    /// ```
+    /// use cookie_session::Session;
+    ///
+    /// let mut s = Session::with_id("before-logout");
+    /// assert_eq!(s.delete_id(), None);
+    /// s.destroy(); // logout
+    /// assert_eq!(s.delete_id(), Some("before-logout"));
+    ///
+    /// let mut s = Session::with_id("before-login");
+    /// s.regenerate_id(false)?; // a new id, the old one not marked
+    /// s.destroy();
+    /// assert_eq!(s.delete_id(), Some("before-login"));
+    /// # Ok::<(), cookie_session::SessionError>(())
+    /// ```
     pub fn delete_id(&self) -> Option<&str> {
         self.delete_id.as_deref()
     }
@@ -564,7 +581,19 @@ impl Session {
 
     /// Marks the session destroyed: saving it deletes the cookie. Idempotent;
     /// does not change [`is_dirty`](Session::is_dirty).
+    ///
+    /// [`delete_id`](Session::delete_id) becomes the id the session was
+    /// created or read with (the one before any
+    /// [`regenerate_id`](Session::regenerate_id)), so a logout can deny-list
+    /// copies of the old cookie.
     pub fn destroy(&mut self) {
+        if self.delete_id.is_none() {
+            self.delete_id = Some(
+                self.original_id
+                    .clone()
+                    .unwrap_or_else(|| self.id().to_owned()),
+            );
+        }
         self.destroyed = true;
     }
 

@@ -1,13 +1,15 @@
 //! `SessionLayer` behaviour, one request at a time.
 #![cfg(feature = "tower")]
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+#[path = "support/layer.rs"]
+mod layer;
 
 use cookie_session::{Key, Keyring, Session, SessionCodec, SessionHandle, SessionLayer};
-use http::header::{COOKIE, SET_COOKIE, VARY};
-use http::{HeaderValue, Request, Response};
-use tower::{Layer, ServiceExt, service_fn};
+use http::HeaderValue;
+use http::header::{SET_COOKIE, VARY};
+use http::{Request, Response};
+use layer::{run, run_logged, session_pair, set_cookies, varies};
+use tower::ServiceExt;
 
 const SECRET_A: &[u8] = b"first secret for the middleware tests!!";
 const SECRET_B: &[u8] = b"second secret for the middleware tests!";
@@ -18,50 +20,6 @@ fn codec(secrets: &[&[u8]]) -> SessionCodec {
         ring = ring.with_fallback(Key::from_secret(s).unwrap()).unwrap();
     }
     SessionCodec::builder("sid", ring).build().unwrap()
-}
-
-type Handler = fn(&SessionHandle, &mut Response<String>);
-
-/// Runs one request through the layer with `handler`, sending `cookies`
-/// as separate `Cookie` headers.
-fn run(layer: &SessionLayer, cookies: &[&str], handler: Handler) -> Response<String> {
-    let svc = layer.layer(service_fn(move |req: Request<()>| async move {
-        let handle = req.extensions().get::<SessionHandle>().unwrap().clone();
-        let mut res = Response::new(String::new());
-        handler(&handle, &mut res);
-        Ok::<_, Infallible>(res)
-    }));
-    let mut req = Request::new(());
-    for c in cookies {
-        req.headers_mut()
-            .append(COOKIE, HeaderValue::from_str(c).unwrap());
-    }
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(svc.oneshot(req))
-        .unwrap()
-}
-
-fn set_cookies(res: &Response<String>) -> Vec<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-fn session_pair(res: &Response<String>) -> String {
-    let all = set_cookies(res);
-    let c = all
-        .iter()
-        .find(|c| c.starts_with("sid="))
-        .expect("a session cookie");
-    c.split(';').next().unwrap().to_owned()
-}
-
-fn varies(res: &Response<String>) -> bool {
-    res.headers().get_all(VARY).iter().any(|v| v == "Cookie")
 }
 
 fn count(h: &SessionHandle, res: &mut Response<String>) {
@@ -77,8 +35,8 @@ fn peek(h: &SessionHandle, res: &mut Response<String>) {
 #[test]
 fn untouched_anonymous_request_gets_no_cookie_and_no_vary() {
     let layer = SessionLayer::new(codec(&[SECRET_A]));
-    let res = run(&layer, &["other=1"], peek);
-    assert_eq!(res.body(), "None");
+    let res = run(&layer, &["other=1"], |_, res| *res.body_mut() = "hi".into());
+    assert_eq!(res.body(), "hi");
     assert!(set_cookies(&res).is_empty());
     assert!(!varies(&res));
 }
@@ -212,48 +170,14 @@ fn set_codec_rotates_keys_and_reissues_old_cookies() {
     assert_eq!(run(&layer, &[&new_pair], peek).body(), "Some(1)");
 }
 
-/// Collects the events logged through `tracing`.
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Fields<'a>(&'a mut String);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        use std::fmt::Write;
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut line = format!("{} ", event.metadata().level());
-        event.record(&mut Fields(&mut line));
-        self.0.lock().unwrap().push(line);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[test]
 fn refused_cookie_gives_fresh_session_and_logs_reason_not_value() {
     let layer = SessionLayer::new(codec(&[SECRET_A]));
     let foreign = SessionLayer::new(codec(&[SECRET_B]));
     let foreign_pair = session_pair(&run(&foreign, &[], count));
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let res = tracing::subscriber::with_default(Capture(logs.clone()), || {
-        run(&layer, &[&foreign_pair], count)
-    });
+    let (res, logs) = run_logged(&layer, &[&foreign_pair], count);
     assert_eq!(res.body(), "1");
     assert!(varies(&res));
-    let logs = logs.lock().unwrap();
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert!(logs[0].starts_with("INFO"), "{}", logs[0]);
     assert!(logs[0].contains("unknown key"), "{}", logs[0]);
@@ -263,14 +187,12 @@ fn refused_cookie_gives_fresh_session_and_logs_reason_not_value() {
 }
 
 #[test]
-fn too_large_session_is_logged_and_not_sent() {
+fn too_large_session_is_logged_and_the_cookie_deleted() {
     let layer = SessionLayer::new(codec(&[SECRET_A]));
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let res = tracing::subscriber::with_default(Capture(logs.clone()), || {
-        run(&layer, &[], |h, _| h.set("big", "x".repeat(5000)).unwrap())
-    });
-    assert!(set_cookies(&res).is_empty());
-    let logs = logs.lock().unwrap();
+    let (res, logs) = run_logged(&layer, &[], |h, _| h.set("big", "x".repeat(5000)).unwrap());
+    let all = set_cookies(&res);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].starts_with("sid=;") && all[0].contains("Max-Age=0"));
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert!(
         logs[0].starts_with("ERROR") && logs[0].contains("too large"),

@@ -182,7 +182,7 @@ pub(super) fn cookies_named(codec: &SessionCodec, text: &str) -> Vec<Candidate> 
         })
         .take(16)
         .map(|v| Candidate {
-            value: v.into_owned(),
+            value: v.to_owned(),
         })
         .collect()
 }
