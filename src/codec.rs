@@ -59,6 +59,9 @@ struct Inner {
     attrs: Attributes,
     max_age: u64,
     max_lifetime: Option<u64>,
+    /// `None`: refreshing is off.
+    refresh_after: Option<u64>,
+    revoked: Option<Revocation>,
     max_size: usize,
     /// `signers[0]` belongs to the primary key.
     signers: Vec<(KeyId, Signer)>,
@@ -106,12 +109,22 @@ impl IdTable {
 /// The stack buffer for decoding cookies of up to 1 KB.
 const SMALL_LEN: usize = 768;
 
+/// The predicate given to [`SessionCodecBuilder::revoked_when`].
+#[derive(Clone)]
+struct Revocation(Arc<dyn Fn(&Verified) -> bool + Send + Sync>);
+
+impl fmt::Debug for Revocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Revocation(..)")
+    }
+}
+
 /// Configures a [`SessionCodec`]; made by [`SessionCodec::builder`].
 ///
-/// Defaults: `max_age` 14 days ([`DEFAULT_MAX_AGE`]), no `max_lifetime`,
-/// size limit 4096, and the cookie attributes `Path=/; HttpOnly;
-/// SameSite=Lax; Secure` with `Max-Age` set to the time left until the
-/// signed expiry.
+/// Defaults: `max_age` 14 days ([`DEFAULT_MAX_AGE`]), refreshed once half
+/// of it has passed, no `max_lifetime`, no revocation, size limit 4096, and
+/// the cookie attributes `Path=/; HttpOnly; SameSite=Lax; Secure` with
+/// `Max-Age` set to the time left until the signed expiry.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct SessionCodecBuilder {
@@ -119,15 +132,118 @@ pub struct SessionCodecBuilder {
     keyring: Keyring,
     max_age: Duration,
     max_lifetime: Option<Duration>,
+    /// `None`: half of `max_age`.
+    refresh_after: Option<Duration>,
+    revoked: Option<Revocation>,
     max_size: usize,
     context: Vec<u8>,
 }
 
 impl SessionCodecBuilder {
-    /// How long a cookie stays valid after it was last issued (every save
-    /// re-issues it). Must be at least one second.
+    /// How long a cookie stays valid after it was last issued. Must be at
+    /// least one second.
+    ///
+    /// Every save re-issues the cookie, and so does reading one older than
+    /// [`refresh_after`](Self::refresh_after) (half of `max_age` by
+    /// default), so `max_age` is an idle timeout: a session ends once no
+    /// request came for `max_age - refresh_after` (7 days with the defaults)
+    /// and certainly once none came for `max_age`.
     pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age;
+        self
+    }
+
+    /// Sliding expiry: a cookie issued at least this long ago decodes as a
+    /// [dirty](Session::is_dirty) session, so the next save re-issues it
+    /// (same id, same values, same `created_at`, a new `issued_at` and
+    /// expiry) although the handler changed nothing. Default: half of
+    /// `max_age`; a value of `max_age` or more turns refreshing off.
+    ///
+    /// A session that is only read is thus written at most once per
+    /// `refresh_after`, and stays alive while requests come less than
+    /// `max_age - refresh_after` apart. `max_lifetime` still caps it: a
+    /// refresh never extends a session past it (and is skipped when it
+    /// would not move the expiry).
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, Session, SessionCodec};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate()))
+    ///     .max_age(Duration::hours(1))
+    ///     .refresh_after(Duration::minutes(30))
+    ///     .build()?;
+    /// let t0 = OffsetDateTime::now_utc();
+    /// let value = codec.encode_at(&Session::new(), t0)?;
+    ///
+    /// let early = codec.decode_at(&value, t0 + Duration::minutes(29))?;
+    /// assert!(!early.is_dirty());
+    /// let late = codec.verify_at(&value, t0 + Duration::minutes(30))?;
+    /// assert!(late.session.is_dirty() && late.reissue.refresh);
+    /// // Saving it gives a cookie valid for another hour.
+    /// assert!(codec.save_at(&late.session, t0 + Duration::minutes(30))?.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn refresh_after(mut self, refresh_after: Duration) -> Self {
+        self.refresh_after = Some(refresh_after);
+        self
+    }
+
+    /// Revocation: `revoked` is asked about every cookie whose tag, times
+    /// and payload have been checked; `true` refuses it with
+    /// [`DecodeError::Revoked`] (so [`read`](SessionCodec::read) gives a
+    /// fresh session and [`try_read_at`](SessionCodec::try_read_at) says
+    /// why). None by default.
+    ///
+    /// It runs on every request that carries a valid cookie, so it must be
+    /// cheap: look in memory (a map refreshed from your database in the
+    /// background), never query the database from it. Two patterns it is
+    /// made for:
+    ///
+    /// - **Log out everywhere**: keep a per-user "valid after" time and
+    ///   refuse sessions whose [`created_at`](Verified::created_at) is
+    ///   earlier.
+    /// - **Deny-list**: keep the ids [`Session::delete_id`] hands over at
+    ///   logout and [`regenerate_id(true)`](Session::regenerate_id) until the
+    ///   cookies that carry them could have expired (`max_age` after they
+    ///   were last issued), and refuse those ids.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, RwLock};
+    /// use cookie_session::{DecodeError, Key, Keyring, Session, SessionCodec};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// // user -> sessions created before this Unix time are refused;
+    /// // refreshed from the application's database.
+    /// let valid_after: Arc<RwLock<HashMap<String, u64>>> = Default::default();
+    /// let map = valid_after.clone();
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate()))
+    ///     .revoked_when(move |v| {
+    ///         let Some(user) = v.session.get_value("user").and_then(|u| u.as_str()) else {
+    ///             return false;
+    ///         };
+    ///         map.read().unwrap().get(user).is_some_and(|&after| v.created_at < after)
+    ///     })
+    ///     .build()?;
+    ///
+    /// let t0 = OffsetDateTime::now_utc();
+    /// let mut s = Session::new();
+    /// s.set("user", "alice")?;
+    /// let value = codec.encode_at(&s, t0)?;
+    /// assert!(codec.decode_at(&value, t0).is_ok());
+    ///
+    /// // "Log out everywhere", a minute later:
+    /// let later = t0 + Duration::minutes(1);
+    /// valid_after.write().unwrap().insert("alice".into(), later.unix_timestamp() as u64);
+    /// assert_eq!(codec.decode_at(&value, later).unwrap_err(), DecodeError::Revoked);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn revoked_when(
+        mut self,
+        revoked: impl Fn(&Verified) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.revoked = Some(Revocation(Arc::new(revoked)));
         self
     }
 
@@ -178,6 +294,15 @@ impl SessionCodecBuilder {
             .max_lifetime
             .map(|d| secs(d, "max_lifetime"))
             .transpose()?;
+        let refresh_after = match self.refresh_after {
+            None => Some(max_age / 2),
+            Some(d) if d.is_negative() => {
+                return Err(ConfigError::InvalidDuration("refresh_after"));
+            }
+            Some(d) => u64::try_from(d.whole_seconds())
+                .ok()
+                .filter(|&r| r < max_age),
+        };
         if self.max_size > MAX_COOKIE_SIZE || self.max_size <= self.attrs.name.len() + 1 {
             return Err(ConfigError::InvalidSizeLimit);
         }
@@ -198,6 +323,8 @@ impl SessionCodecBuilder {
                 attrs: self.attrs,
                 max_age,
                 max_lifetime,
+                refresh_after,
+                revoked: self.revoked,
                 max_size: self.max_size,
                 signers,
                 by_id,
@@ -211,13 +338,16 @@ impl SessionCodecBuilder {
 #[non_exhaustive]
 pub struct Verified {
     /// The session; [dirty](Session::is_dirty) if it arrived with flash or
-    /// was signed by a fallback key.
+    /// a re-issue is due.
     pub session: Session,
     /// The key that signed the cookie.
     pub key_id: KeyId,
-    /// Whether that key is a fallback: the cookie should be re-issued with
-    /// the primary key (saving the session does so).
+    /// Whether saving the session will write a cookie even if nothing
+    /// changes: a re-issue is due (see [`reissue`](Self::reissue)), or flash
+    /// arrived, which the next cookie must drop.
     pub needs_reissue: bool,
+    /// Why a re-issue is due, if it is.
+    pub reissue: Reissue,
     /// When the cookie was issued, in Unix seconds.
     pub issued_at: u64,
     /// When the cookie expires, in Unix seconds (as signed; the codec's
@@ -225,6 +355,44 @@ pub struct Verified {
     pub expires_at: u64,
     /// When the session was created, in Unix seconds.
     pub created_at: u64,
+}
+
+/// Why a verified cookie is re-issued on the next save even if the handler
+/// changes nothing. `Display` gives a short text for logs.
+///
+/// ```
+/// use cookie_session::Reissue;
+///
+/// let r = Reissue { fallback_key: true, refresh: true };
+/// assert!(r.is_due());
+/// assert_eq!(r.to_string(), "signed with a fallback key, refresh due");
+/// assert_eq!(Reissue::default().to_string(), "none due");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Reissue {
+    /// Signed by a fallback key: the primary key signs the new cookie.
+    pub fallback_key: bool,
+    /// Issued [`refresh_after`](SessionCodecBuilder::refresh_after) or
+    /// longer ago: the new cookie has a later expiry.
+    pub refresh: bool,
+}
+
+impl Reissue {
+    /// Whether any reason holds.
+    pub fn is_due(self) -> bool {
+        self.fallback_key || self.refresh
+    }
+}
+
+impl fmt::Display for Reissue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match (self.fallback_key, self.refresh) {
+            (false, false) => "none due",
+            (true, false) => "signed with a fallback key",
+            (false, true) => "refresh due",
+            (true, true) => "signed with a fallback key, refresh due",
+        })
+    }
 }
 
 impl SessionCodec {
@@ -239,6 +407,8 @@ impl SessionCodec {
             keyring,
             max_age: DEFAULT_MAX_AGE,
             max_lifetime: None,
+            refresh_after: None,
+            revoked: None,
             max_size: MAX_COOKIE_SIZE,
             context: Vec::new(),
         }
@@ -252,6 +422,25 @@ impl SessionCodec {
     #[cfg(feature = "remix")]
     pub(crate) fn attributes(&self) -> &Attributes {
         &self.inner.attrs
+    }
+
+    /// How long a cookie stays valid after it was issued.
+    pub fn max_age(&self) -> Duration {
+        Duration::seconds(i64::try_from(self.inner.max_age).unwrap_or(i64::MAX))
+    }
+
+    /// How old a cookie must be to be re-issued on the next save; `None`
+    /// when refreshing is off. See
+    /// [`SessionCodecBuilder::refresh_after`].
+    pub fn refresh_after(&self) -> Option<Duration> {
+        let r = self.inner.refresh_after?;
+        Some(Duration::seconds(i64::try_from(r).unwrap_or(i64::MAX)))
+    }
+
+    /// The absolute limit on a session's life, if any.
+    pub fn max_lifetime(&self) -> Option<Duration> {
+        let l = self.inner.max_lifetime?;
+        Some(Duration::seconds(i64::try_from(l).unwrap_or(i64::MAX)))
     }
 
     /// The id of the key that signs.
@@ -356,14 +545,15 @@ impl SessionCodec {
     /// Decodes a cookie value as of `now`.
     ///
     /// Checks, in this order: size, base64, version, key id, tag, times,
-    /// payload. Nothing but lengths, the version and the key id is read
+    /// payload, then the [revocation](SessionCodecBuilder::revoked_when)
+    /// predicate. Nothing but lengths, the version and the key id is read
     /// before the tag has verified.
     pub fn decode_at(&self, value: &str, now: OffsetDateTime) -> Result<Session, DecodeError> {
-        self.verify_with(value, now, |session, _, _, _| session)
+        self.verify_at(value, now).map(|v| v.session)
     }
 
     /// Like [`decode_at`](Self::decode_at), returning what the cookie said
-    /// about itself too: key id and times.
+    /// about itself too: key id, times and why a re-issue is due.
     ///
     /// ```
     /// use cookie_session::{Key, Keyring, Session, SessionCodec};
@@ -377,32 +567,12 @@ impl SessionCodec {
     /// let value = before.encode_at(&Session::new(), now)?;
     /// let v = after.verify_at(&value, now)?;
     /// assert_eq!(v.key_id, old.id());
+    /// assert!(v.reissue.fallback_key && !v.reissue.refresh);
     /// assert!(v.needs_reissue && v.session.is_dirty());
     /// assert_eq!(v.issued_at, now.unix_timestamp() as u64);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify_at(&self, value: &str, now: OffsetDateTime) -> Result<Verified, DecodeError> {
-        self.verify_with(value, now, |session, key_id, needs_reissue, t| Verified {
-            session,
-            needs_reissue,
-            key_id,
-            issued_at: t.issued_at,
-            expires_at: t.expires_at,
-            created_at: t.created_at,
-        })
-    }
-
-    /// Decodes and verifies `value`, handing the session, the id of the
-    /// key that signed it, whether that is a fallback key, and the times
-    /// to `f` (inlined into each caller
-    /// so the session is built where it is returned, not copied there).
-    #[inline(always)]
-    fn verify_with<R>(
-        &self,
-        value: &str,
-        now: OffsetDateTime,
-        f: impl FnOnce(Session, KeyId, bool, Times) -> R,
-    ) -> Result<R, DecodeError> {
         let inner = &*self.inner;
         let size = inner.attrs.name.len() + 1 + value.len();
         if size > inner.max_size {
@@ -443,9 +613,54 @@ impl SessionCodec {
         let body_len = frame.body.len();
         self.check_times(t, now)?;
         let p = format::parse_payload(buf, body_len)?;
-        // A cookie signed by a fallback key is re-issued on the next save.
-        let session = Session::decoded(p.id, p.values, p.flash, t.created_at, index != 0);
-        Ok(f(session, *key_id, index != 0, t))
+        let reissue = Reissue {
+            fallback_key: index != 0,
+            refresh: self.refresh_due(t, now),
+        };
+        let session = Session::decoded(
+            p.id,
+            p.values,
+            p.flash,
+            (t.issued_at, t.created_at),
+            reissue.is_due(),
+        );
+        let verified = Verified {
+            needs_reissue: session.is_dirty(),
+            session,
+            key_id: *key_id,
+            reissue,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            created_at: t.created_at,
+        };
+        if inner.revoked.as_ref().is_some_and(|r| (r.0)(&verified)) {
+            return Err(DecodeError::Revoked);
+        }
+        Ok(verified)
+    }
+
+    /// Whether a cookie with times `t`, which `check_times` accepted at
+    /// `now`, is due for a refresh: issued `refresh_after` or longer ago,
+    /// and a new cookie would expire later than this one.
+    fn refresh_due(&self, t: Times, now: OffsetDateTime) -> bool {
+        let inner = &*self.inner;
+        let Some(refresh_after) = inner.refresh_after else {
+            return false;
+        };
+        let now = i128::from(now.unix_timestamp());
+        let (iat, created) = (i128::from(t.issued_at), i128::from(t.created_at));
+        if now < iat + i128::from(refresh_after) {
+            return false;
+        }
+        // When this cookie ends, and when a new one would.
+        let lifetime_end = inner.max_lifetime.map(|l| created + i128::from(l));
+        let max_age = i128::from(inner.max_age);
+        let end = (iat + max_age).min(i128::from(t.expires_at));
+        let (end, new_end) = match lifetime_end {
+            Some(l) => (end.min(l), (now + max_age).min(l)),
+            None => (end, now + max_age),
+        };
+        new_end > end
     }
 
     #[inline]
@@ -588,8 +803,9 @@ impl SessionCodec {
     ///
     /// A cookie cannot revoke an older copy of itself: if
     /// [`session.delete_id()`](Session::delete_id) is set, that id's
-    /// cookies still verify until they expire. Deny-list it if that
-    /// matters to you.
+    /// cookies still verify until they expire. Deny-list it with
+    /// [`revoked_when`](SessionCodecBuilder::revoked_when) if that matters
+    /// to you.
     pub fn save_at(
         &self,
         session: &Session,
@@ -648,6 +864,8 @@ impl fmt::Debug for SessionCodec {
             .field("attributes", &inner.attrs)
             .field("max_age", &inner.max_age)
             .field("max_lifetime", &inner.max_lifetime)
+            .field("refresh_after", &inner.refresh_after)
+            .field("revoked_when", &inner.revoked)
             .field("max_size", &inner.max_size)
             .field(
                 "key_ids",

@@ -123,6 +123,10 @@ pub enum DecodeError {
     Expired(Expiry),
     /// The tag verified, but the CBOR payload breaks the format's rules.
     Payload(PayloadError),
+    /// The cookie is valid, but the codec's
+    /// [revocation predicate](crate::SessionCodecBuilder::revoked_when)
+    /// refused it (logged out everywhere, deny-listed id, ...).
+    Revoked,
 }
 
 /// Which structural rule a malformed cookie value broke.
@@ -166,6 +170,7 @@ impl fmt::Display for DecodeError {
             DecodeError::BadSignature => f.write_str("session cookie signature does not verify"),
             DecodeError::Expired(e) => write!(f, "session cookie expired: {e}"),
             DecodeError::Payload(e) => write!(f, "invalid session payload: {e}"),
+            DecodeError::Revoked => f.write_str("session revoked"),
         }
     }
 }

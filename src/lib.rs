@@ -91,7 +91,8 @@ pub mod remix;
 
 pub use cbor::MAX_NESTING;
 pub use codec::{
-    DEFAULT_MAX_AGE, MAX_CLOCK_SKEW, MAX_COOKIE_SIZE, SessionCodec, SessionCodecBuilder, Verified,
+    DEFAULT_MAX_AGE, MAX_CLOCK_SKEW, MAX_COOKIE_SIZE, Reissue, SessionCodec, SessionCodecBuilder,
+    Verified,
 };
 pub use cookie::SameSite;
 pub use error::{

@@ -360,6 +360,11 @@ impl SessionHandle {
         self.access().session.destroy();
     }
 
+    /// See [`Session::touch`]: the response carries a new cookie.
+    pub fn touch(&self) {
+        self.access().session.touch();
+    }
+
     /// See [`Session::is_dirty`].
     pub fn is_dirty(&self) -> bool {
         self.access().session.is_dirty()

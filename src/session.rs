@@ -379,6 +379,9 @@ pub struct Session {
     /// When the session was first issued (Unix seconds), carried forward by
     /// every re-issue; `None` for a session that has never been encoded.
     created_at: Option<u64>,
+    /// When the cookie this session was read from was issued (Unix
+    /// seconds); `None` for a session not read from a cookie.
+    issued_at: Option<u64>,
 }
 
 impl Default for Session {
@@ -434,17 +437,19 @@ impl Session {
             flash_out: ValueMap::new(),
             destroyed: false,
             created_at: None,
+            issued_at: None,
         }
     }
 
-    /// A decoded session; `dirty` if it must be re-issued even if unchanged
-    /// (it arrived with flash, or signed by a fallback key).
+    /// A decoded session, read from a cookie issued at `issued_at` for a
+    /// session created at `created_at`; `dirty` if it must be re-issued even
+    /// if unchanged (it arrived with flash, or a re-issue is due).
     #[inline]
     pub(crate) fn decoded(
         id: &str,
         values: ValueMap,
         flash: ValueMap,
-        created_at: u64,
+        (issued_at, created_at): (u64, u64),
         reissue: bool,
     ) -> Session {
         Session {
@@ -457,11 +462,39 @@ impl Session {
             flash_out: ValueMap::new(),
             destroyed: false,
             created_at: Some(created_at),
+            issued_at: Some(issued_at),
         }
     }
 
-    pub(crate) fn created_at(&self) -> Option<u64> {
+    /// When the session began, in Unix seconds, as its cookie says (every
+    /// re-issue carries it forward; [`regenerate_id`](Session::regenerate_id)
+    /// restarts it). `None` for a session not read from a cookie, or
+    /// regenerated since.
+    pub fn created_at(&self) -> Option<u64> {
         self.created_at
+    }
+
+    /// When the cookie this session was read from was issued, in Unix
+    /// seconds; `None` for a session not read from a cookie.
+    pub fn issued_at(&self) -> Option<u64> {
+        self.issued_at
+    }
+
+    /// Asks for a new cookie on the next save without changing any value:
+    /// the session becomes [dirty](Session::is_dirty). For applications with
+    /// a refresh rule of their own (the codec's is
+    /// [`refresh_after`](crate::SessionCodecBuilder::refresh_after)).
+    ///
+    /// ```
+    /// use cookie_session::Session;
+    ///
+    /// let mut s = Session::new();
+    /// assert!(!s.is_dirty());
+    /// s.touch();
+    /// assert!(s.is_dirty() && s.is_empty());
+    /// ```
+    pub fn touch(&mut self) {
+        self.dirty = true;
     }
 
     /// Gives the session another id without any other change (for a

@@ -155,6 +155,24 @@ impl Value {
         self.0.as_bytes()
     }
 
+    /// The text, if the value is a text string, without copying or
+    /// deserializing: cheap enough for a
+    /// [revocation predicate](crate::SessionCodecBuilder::revoked_when).
+    ///
+    /// ```
+    /// use cookie_session::Value;
+    ///
+    /// assert_eq!(Value::from_serialize("alice")?.as_str(), Some("alice"));
+    /// assert_eq!(Value::from_serialize(&42)?.as_str(), None);
+    /// # Ok::<(), cookie_session::SessionError>(())
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        let bytes = self.as_cbor();
+        let (start, end) = cbor::Reader::new(bytes).text_span().ok()?;
+        // A value is exactly one item, so the text ends the bytes.
+        std::str::from_utf8(&bytes[start..end]).ok()
+    }
+
     /// Whether the value is CBOR `null` (what `None` and `()` serialize to).
     pub fn is_null(&self) -> bool {
         self.as_cbor() == [cbor::NULL]

@@ -264,7 +264,9 @@ fn encode_decode_round_trip() {
         assert_eq!(j["session"], sample());
         assert_eq!(j["key_id"], key_id(NEW));
         assert_eq!(j["signed_with"], "primary");
-        assert_eq!(j["needs_reissue"], false);
+        // The sample carries flash, which the next cookie drops.
+        assert_eq!(j["needs_reissue"], true);
+        assert_eq!(j["reissue"], "none due");
         assert_eq!(
             j["issued_at"],
             json!({"unix": T, "rfc3339": "2023-11-14T22:13:20Z"})
@@ -518,6 +520,7 @@ fn rotation_fallback_secrets_verify_and_ask_for_reissue() {
         assert_eq!(out.code, 0, "{}", out.stderr);
         let j = out.json();
         assert_eq!(j["needs_reissue"], true);
+        assert_eq!(j["reissue"], "signed with a fallback key");
         assert_eq!(j["signed_with"], "fallback");
         assert_eq!(j["key_id"], key_id(OLD));
         assert_eq!(j["session"], sample());
@@ -526,7 +529,7 @@ fn rotation_fallback_secrets_verify_and_ask_for_reissue() {
     let out = cli(&["decode", "--now", &now, &new_cookie])
         .key_file(&file)
         .run();
-    assert_eq!(out.json()["needs_reissue"], false);
+    assert_eq!(out.json()["reissue"], "none due");
     assert_eq!(out.json()["key_id"], key_id(NEW));
 
     // The key file's first secret signs.

@@ -251,3 +251,63 @@ fn axum_extractor_works_and_reports_a_missing_layer() {
             .starts_with("sid=")
     );
 }
+
+#[test]
+fn a_revoked_cookie_gives_a_fresh_session_and_the_reason_is_logged() {
+    let codec = SessionCodec::builder("sid", Keyring::new(Key::from_secret(SECRET_A).unwrap()))
+        .revoked_when(|v| v.session.get_value("user").and_then(|u| u.as_str()) == Some("mallory"))
+        .build()
+        .unwrap();
+    let mut s = Session::new();
+    s.set("user", "mallory").unwrap();
+    let value = codec.encode(&s).unwrap();
+    let layer = SessionLayer::new(codec);
+    let (res, logs) = run_logged(&layer, &[&format!("sid={value}")], |h, res| {
+        *res.body_mut() = format!("{:?}", h.get::<String>("user").unwrap());
+    });
+    assert_eq!(res.body(), "None");
+    assert!(varies(&res));
+    assert!(set_cookies(&res).is_empty());
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(
+        logs[0].starts_with("INFO") && logs[0].contains("session revoked"),
+        "{logs:?}"
+    );
+    assert!(!logs[0].contains(&value[..16]), "{logs:?}");
+}
+
+#[test]
+fn a_read_only_request_with_a_cookie_due_for_refresh_gets_a_new_one() {
+    use time::{Duration, OffsetDateTime};
+    let codec = SessionCodec::builder("sid", Keyring::new(Key::from_secret(SECRET_A).unwrap()))
+        .max_age(Duration::hours(1))
+        .build()
+        .unwrap();
+    let mut s = Session::new();
+    s.set("n", 5).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let recent = format!(
+        "sid={}",
+        codec.encode_at(&s, now - Duration::minutes(29)).unwrap()
+    );
+    let old = format!(
+        "sid={}",
+        codec.encode_at(&s, now - Duration::minutes(31)).unwrap()
+    );
+    let layer = SessionLayer::new(codec.clone());
+    let res = run(&layer, &[&recent], peek);
+    assert_eq!(res.body(), "Some(5)");
+    assert!(set_cookies(&res).is_empty());
+    let res = run(&layer, &[&old], peek);
+    assert_eq!(res.body(), "Some(5)");
+    let pair = session_pair(&res);
+    let v = codec
+        .verify_at(
+            pair.strip_prefix("sid=").unwrap(),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    assert!(v.issued_at >= now.unix_timestamp() as u64);
+    assert_eq!(v.session.id(), s.id());
+    assert_eq!(v.session.get::<u32>("n").unwrap(), Some(5));
+}

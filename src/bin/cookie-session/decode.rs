@@ -78,13 +78,14 @@ pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
             out.push(("key_id", Out::Str(v.key_id.to_string())));
             out.push((
                 "signed_with",
-                Out::str(if v.needs_reissue {
+                Out::str(if v.reissue.fallback_key {
                     "fallback"
                 } else {
                     "primary"
                 }),
             ));
             out.push(("needs_reissue", Out::Bool(v.needs_reissue)));
+            out.push(("reissue", Out::Str(v.reissue.to_string())));
             out.push(("issued_at", time_out(v.issued_at)));
             out.push(("expires_at", time_out(v.expires_at)));
             out.push(("created_at", time_out(v.created_at)));

@@ -167,8 +167,11 @@ INPUT (the argument, or standard input when there is none):
 
 OUTPUT (standard output, JSON):
     valid (true), cookie_name, key_id and signed_with (primary or fallback) of
-    the key that signed it, needs_reissue (signed with a fallback key: the
-    application re-signs it on its next save), issued_at, expires_at,
+    the key that signed it, needs_reissue (the application writes a new cookie
+    on its next save even if nothing changed: signed with a fallback key, old
+    enough to be refreshed, or carrying flash), reissue (why a re-issue is due:
+    \"none due\", \"signed with a fallback key\", \"refresh due\" or both),
+    issued_at, expires_at,
     created_at and now (each as {\"unix\": seconds, \"rfc3339\": text}),
     valid_for_seconds, and session: {\"id\", \"values\", \"flash\"}. With
     --header, also cookie_index, cookies_named and rejected (the cookies of the
