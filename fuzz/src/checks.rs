@@ -110,12 +110,24 @@ pub fn check_decode(codec: &SessionCodec, ring: &[usize], value: &str) -> Option
                 ring.iter().any(|&i| KEYS[i].id() == v.key_id),
                 "signed by a key not in the ring"
             );
-            assert_eq!(v.needs_reissue, v.key_id != codec.primary_key_id());
+            assert_eq!(v.reissue.fallback_key, v.key_id != codec.primary_key_id());
+            assert_eq!(v.needs_reissue, v.session.is_dirty());
+            if v.reissue.refresh {
+                let refresh_after = codec.refresh_after().expect("refreshing is on");
+                let age = i128::from(NOW) - i128::from(v.issued_at);
+                assert!(
+                    age >= i128::from(refresh_after.whole_seconds()),
+                    "refreshed early"
+                );
+            }
             assert!(v.created_at <= v.issued_at, "created after issued");
             assert!(i128::from(v.expires_at) > i128::from(NOW), "expired");
             assert!(i128::from(v.issued_at) <= i128::from(NOW) + 60, "future");
-            if v.needs_reissue {
-                assert!(v.session.is_dirty(), "fallback-signed but clean");
+            if v.reissue.is_due() {
+                assert!(
+                    v.session.is_dirty(),
+                    "a re-issue is due but the session is clean"
+                );
             }
             assert!(!v.session.is_destroyed());
             check_values_readable(&v.session.data().values);
@@ -238,7 +250,7 @@ pub fn check_signed_payload(
         Ok(v) => v,
     };
     assert_eq!(v.key_id, KEYS[0].id());
-    assert!(!v.needs_reissue);
+    assert!(!v.reissue.fallback_key);
     let (iat, exp, created) = SIGNED_AT;
     assert_eq!(
         (v.issued_at, v.expires_at, v.created_at),
