@@ -1,5 +1,6 @@
 //! A small axum application on `cookie-session`: log in, a flash message,
-//! a counter that survives requests, log out, and key rotation.
+//! a counter that survives requests, log out, log out everywhere, sliding
+//! refresh, and key rotation.
 //!
 //! ```text
 //! cargo run --example app --features axum
@@ -15,6 +16,16 @@
 //!   newline-separated, still accepted (cookies they signed are re-issued
 //!   with the new key): key rotation across a restart.
 //! - `APP_ADDR`: the address to listen on, `127.0.0.1:3000` by default.
+//! - `COOKIE_SESSION_MAX_AGE`, `COOKIE_SESSION_REFRESH_AFTER`: the codec's
+//!   `max_age` and `refresh_after` in seconds (14 days and half of it by
+//!   default); short ones let a test watch a cookie being refreshed.
+//!
+//! `POST /logout-everywhere` ends every session of the logged-in user, in
+//! every browser: the app keeps a per-user "valid after" time (in memory
+//! here; in a real application, in its database with an in-memory copy),
+//! and the codec's `revoked_when` refuses sessions created before it. A
+//! plain logout deny-lists the old session's id the same way, so a copy of
+//! the cookie taken before the logout is refused too.
 //!
 //! `POST /rotate` rotates keys without a restart: a new key signs from then
 //! on, the previous one still verifies, and each browser's cookie is
@@ -23,15 +34,19 @@
 //! The cookie is `Secure`: browsers accept it from `http://localhost` and
 //! `http://127.0.0.1`; anywhere else, serve the app over HTTPS.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
 use axum::extract::{Form, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use cookie_session::{Key, KeyId, Keyring, Session, SessionCodec, SessionHandle, SessionLayer};
+use cookie_session::{
+    Key, KeyId, Keyring, Session, SessionCodec, SessionHandle, SessionLayer, Verified,
+};
 use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
 
 const COOKIE_NAME: &str = "app_session";
 /// How many former keys `/rotate` keeps as fallbacks.
@@ -41,13 +56,90 @@ const KEPT_FALLBACKS: usize = 2;
 struct AppState {
     layer: SessionLayer,
     keys: Arc<Mutex<Keyring>>,
+    config: Config,
 }
 
-fn codec(keys: &Keyring) -> SessionCodec {
-    SessionCodec::builder(COOKIE_NAME, keys.clone())
+/// What the codec is built from, besides the keys.
+#[derive(Clone)]
+struct Config {
+    max_age: Duration,
+    refresh_after: Option<Duration>,
+    revocations: Revocations,
+}
+
+/// Sessions ended before they expire. The codec asks on every request, so
+/// this is memory only: a real application keeps the same in its database
+/// and refreshes this copy from it.
+#[derive(Clone, Default)]
+struct Revocations {
+    /// User name -> sessions created at or before this Unix time are over.
+    valid_after: Arc<RwLock<HashMap<String, u64>>>,
+    /// Session id -> refused until this Unix time (when every cookie that
+    /// carries it has expired anyway).
+    denied_ids: Arc<RwLock<HashMap<String, u64>>>,
+}
+
+impl Revocations {
+    fn revoked(&self, v: &Verified) -> bool {
+        if self.denied_ids.read().unwrap().contains_key(v.session.id()) {
+            return true;
+        }
+        let Some(user) = v.session.get_value("user").and_then(|u| u.as_str()) else {
+            return false;
+        };
+        let valid_after = self.valid_after.read().unwrap();
+        valid_after.get(user).is_some_and(|&t| v.created_at <= t)
+    }
+
+    fn log_out_everywhere(&self, user: &str) {
+        let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
+        self.valid_after.write().unwrap().insert(user.to_owned(), now);
+    }
+
+    fn deny(&self, id: &str, max_age: Duration) {
+        let now = OffsetDateTime::now_utc();
+        let until = (now + max_age).unix_timestamp() as u64;
+        let mut denied = self.denied_ids.write().unwrap();
+        let now = now.unix_timestamp() as u64;
+        denied.retain(|_, &mut t| t > now);
+        denied.insert(id.to_owned(), until);
+    }
+}
+
+fn codec(keys: &Keyring, config: &Config) -> SessionCodec {
+    let revocations = config.revocations.clone();
+    let mut builder = SessionCodec::builder(COOKIE_NAME, keys.clone())
         .context("cookie-session example app")
-        .build()
-        .expect("a valid configuration")
+        .max_age(config.max_age)
+        .revoked_when(move |v| revocations.revoked(v));
+    if let Some(r) = config.refresh_after {
+        builder = builder.refresh_after(r);
+    }
+    builder.build().unwrap_or_else(|e| {
+        eprintln!("the session settings are not usable: {e}");
+        std::process::exit(2);
+    })
+}
+
+/// A duration in seconds from the environment variable `name`, if set.
+fn seconds_from_env(name: &str) -> Option<Duration> {
+    let text = std::env::var(name).ok()?;
+    match text.trim().parse::<i64>() {
+        Ok(s) if s >= 0 => Some(Duration::seconds(s)),
+        _ => {
+            eprintln!("{name} must be a whole number of seconds");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn config_from_env() -> Config {
+    Config {
+        max_age: seconds_from_env("COOKIE_SESSION_MAX_AGE")
+            .unwrap_or(cookie_session::DEFAULT_MAX_AGE),
+        refresh_after: seconds_from_env("COOKIE_SESSION_REFRESH_AFTER"),
+        revocations: Revocations::default(),
+    }
 }
 
 fn keyring_from_env() -> Keyring {
@@ -100,16 +192,19 @@ fn keyring_from_env() -> Keyring {
 #[tokio::main]
 async fn main() {
     let keys = keyring_from_env();
-    let layer = SessionLayer::new(codec(&keys));
+    let config = config_from_env();
+    let layer = SessionLayer::new(codec(&keys, &config));
     let state = AppState {
         layer: layer.clone(),
         keys: Arc::new(Mutex::new(keys)),
+        config,
     };
     let app = Router::new()
         .route("/", get(home))
         .route("/login", get(login_form).post(login))
         .route("/count", post(count))
         .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
         .route("/rotate", post(rotate))
         .with_state(state)
         .layer(layer);
@@ -158,6 +253,31 @@ fn page(title: &str, session: &Session, body: &str) -> Html<String> {
     ))
 }
 
+/// When the cookie this request carried was issued, and when the codec
+/// refreshes and ends it (each with its Unix time in `data-unix`).
+fn cookie_times(codec: &SessionCodec, s: &Session) -> String {
+    let Some(issued) = s.issued_at() else {
+        return r#"<p id="cookie-times">No session cookie came with this request.</p>"#.into();
+    };
+    let show = |id: &str, unix: u64| {
+        let t = OffsetDateTime::from_unix_timestamp(unix as i64)
+            .map_or_else(|_| unix.to_string(), |t| t.to_string());
+        format!(r#"<span id="{id}" data-unix="{unix}">{t}</span>"#)
+    };
+    let refresh = match codec.refresh_after() {
+        Some(r) => format!(
+            "; a request after {} gets a fresh one",
+            show("refresh-at", issued + r.whole_seconds() as u64)
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"<p id="cookie-times">Cookie issued {}{refresh}; without requests it expires {}.</p>"#,
+        show("issued-at", issued),
+        show("expires-at", issued + codec.max_age().whole_seconds() as u64),
+    )
+}
+
 fn key_ids(keys: &Keyring) -> (KeyId, Vec<KeyId>) {
     (
         keys.primary().id(),
@@ -175,15 +295,19 @@ async fn home(State(state): State<AppState>, session: SessionHandle) -> Html<Str
         let who = match &user {
             Some(u) => format!(
                 r#"<p id="who">Logged in as <b id="user">{}</b>.</p>
-                <form method="post" action="/logout"><button id="logout">Log out</button></form>"#,
+                <form method="post" action="/logout"><button id="logout">Log out</button></form>
+                <form method="post" action="/logout-everywhere">
+                  <button id="logout-everywhere">Log out everywhere</button></form>"#,
                 escape(u)
             ),
             None => {
                 r#"<p id="who">Not logged in. <a id="login" href="/login">Log in</a></p>"#.into()
             }
         };
+        let times = cookie_times(&state.layer.codec(), &s);
         format!(
             r#"{who}
+            {times}
             <p>Counter: <span id="count">{count}</span></p>
             <form method="post" action="/count"><button id="increment">+1</button></form>
             <h2>Keys</h2>
@@ -249,14 +373,36 @@ async fn count(session: SessionHandle) -> Redirect {
     Redirect::to("/")
 }
 
-async fn logout(session: SessionHandle) -> Redirect {
+async fn logout(State(state): State<AppState>, session: SessionHandle) -> Redirect {
     // The browser's cookie is replaced by one that carries only the goodbye
     // message, and the next page deletes that. A copy of the old cookie
-    // (taken before the logout) would still verify until it expires unless
-    // its id is deny-listed: see the codec's revocation hook.
-    session.replace(Session::new());
+    // (taken before the logout) would still verify until it expires, so its
+    // id is deny-listed until then.
+    let old = session.replace(Session::new());
+    state.revocations().deny(old.id(), state.config.max_age);
     session.flash("notice", "You have been logged out.").ok();
     Redirect::to("/")
+}
+
+async fn logout_everywhere(State(state): State<AppState>, session: SessionHandle) -> Redirect {
+    let Some(user) = session.get::<String>("user").ok().flatten() else {
+        session.flash("error", "Log in first.").ok();
+        return Redirect::to("/");
+    };
+    // Every session of this user created until now is refused from now on,
+    // in every browser, this one included.
+    state.revocations().log_out_everywhere(&user);
+    session.replace(Session::new());
+    session
+        .flash("notice", "You have been logged out everywhere.")
+        .ok();
+    Redirect::to("/")
+}
+
+impl AppState {
+    fn revocations(&self) -> &Revocations {
+        &self.config.revocations
+    }
 }
 
 async fn rotate(State(state): State<AppState>, session: SessionHandle) -> Redirect {
@@ -273,7 +419,7 @@ async fn rotate(State(state): State<AppState>, session: SessionHandle) -> Redire
         for k in keys.fallbacks().iter().take(KEPT_FALLBACKS - 1) {
             ring = ring.with_fallback(k.clone()).expect("distinct keys");
         }
-        state.layer.set_codec(codec(&ring));
+        state.layer.set_codec(codec(&ring, &state.config));
         *keys = ring;
         (keys.primary().id(), old.id())
     };
