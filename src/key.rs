@@ -313,17 +313,24 @@ impl fmt::Debug for Key {
 /// assert!(ring.clone().with_fallback(new).is_err()); // already present
 /// # Ok::<(), cookie_session::KeyError>(())
 /// ```
+///
+/// Each key lives in a heap allocation of its own that never moves, so
+/// adding keys reallocates only pointers and a key's bytes are zeroed when
+/// it is dropped, never left behind in freed memory.
 #[derive(Clone, Debug)]
 pub struct Keyring {
-    /// `keys[0]` is the primary.
-    keys: Vec<Key>,
+    /// `keys[0]` is the primary. Boxed: when the vector grows, its old
+    /// buffer is freed without running destructors, so it must not hold key
+    /// bytes.
+    #[allow(clippy::vec_box)] // the box is the point
+    keys: Vec<Box<Key>>,
 }
 
 impl Keyring {
     /// A keyring with `primary` as its only key.
     pub fn new(primary: Key) -> Keyring {
         Keyring {
-            keys: vec![primary],
+            keys: vec![Box::new(primary)],
         }
     }
 
@@ -332,7 +339,7 @@ impl Keyring {
         if self.keys.iter().any(|k| k.id == key.id) {
             return Err(KeyError::DuplicateKeyId);
         }
-        self.keys.push(key);
+        self.keys.push(Box::new(key));
         Ok(self)
     }
 
@@ -342,13 +349,13 @@ impl Keyring {
     }
 
     /// The verify-only keys, in the order they were added.
-    pub fn fallbacks(&self) -> &[Key] {
-        &self.keys[1..]
+    pub fn fallbacks(&self) -> impl ExactSizeIterator<Item = &Key> + DoubleEndedIterator + Clone {
+        self.keys[1..].iter().map(|k| &**k)
     }
 
     /// All keys, primary first.
-    pub fn keys(&self) -> &[Key] {
-        &self.keys
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &Key> + DoubleEndedIterator + Clone {
+        self.keys.iter().map(|k| &**k)
     }
 }
 
@@ -429,6 +436,31 @@ mod tests {
         assert_ne!(a.id(), c.id());
         assert_ne!(a.mac_key(), c.mac_key());
         assert_ne!(&a.mac_key()[..], &b"cUEqSVECLsfLIJTgtceUlCYFVxUFc8a4"[..]);
+    }
+
+    #[test]
+    fn keyring_keys_stay_in_place_as_it_grows() {
+        let ring = Keyring::new(Key::generate());
+        let primary: *const [u8; 32] = ring.primary().mac_key();
+        let mut ring = ring;
+        let mut fallbacks = Vec::new();
+        for _ in 0..200 {
+            ring = ring.with_fallback(Key::generate()).unwrap();
+            let newest: *const [u8; 32] = ring.keys().last().unwrap().mac_key();
+            fallbacks.push(newest);
+            // The vector has reallocated many times by now; no key has moved.
+            assert_eq!(ring.primary().mac_key() as *const _, primary);
+            for (k, &at) in ring.fallbacks().zip(&fallbacks) {
+                assert_eq!(k.mac_key() as *const _, at);
+            }
+        }
+        assert_eq!(ring.keys().len(), 201);
+        assert_eq!(ring.fallbacks().len(), 200);
+        // A clone's keys are copies elsewhere, each in its own box too.
+        let copy = ring.clone();
+        assert_ne!(copy.primary().mac_key() as *const _, primary);
+        assert_eq!(copy.primary().mac_key(), ring.primary().mac_key());
+        assert!(copy.keys().map(Key::id).eq(ring.keys().map(Key::id)));
     }
 
     #[test]

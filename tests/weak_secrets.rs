@@ -162,7 +162,8 @@ fn the_repository_fixture_secrets_are_accepted() {
 fn random_secrets_are_never_refused() {
     const N: usize = 5_000;
     let min = threshold();
-    let forms: [(&str, fn(&[u8; 32]) -> Vec<u8>); 5] = [
+    type Encode = fn(&[u8; 32]) -> Vec<u8>;
+    let forms: [(&str, Encode); 5] = [
         ("32 raw bytes", |b| b.to_vec()),
         ("64 hex digits", |b| {
             b.iter()

@@ -9,7 +9,7 @@ pub(super) struct Candidate {
 
 pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
     let keyring = load_keyring(o)?;
-    let key_ids: Vec<KeyId> = keyring.keys().iter().map(Key::id).collect();
+    let key_ids: Vec<KeyId> = keyring.keys().map(Key::id).collect();
     let codec = build_codec(o, keyring)?;
     let text = match o.positional.first() {
         Some(v) => v.clone(),
