@@ -279,10 +279,7 @@ fn cookie_times(codec: &SessionCodec, s: &Session) -> String {
 }
 
 fn key_ids(keys: &Keyring) -> (KeyId, Vec<KeyId>) {
-    (
-        keys.primary().id(),
-        keys.fallbacks().iter().map(Key::id).collect(),
-    )
+    (keys.primary().id(), keys.fallbacks().map(Key::id).collect())
 }
 
 async fn home(State(state): State<AppState>, session: SessionHandle) -> Html<String> {
@@ -416,7 +413,7 @@ async fn rotate(State(state): State<AppState>, session: SessionHandle) -> Redire
         let mut ring = Keyring::new(Key::generate())
             .with_fallback(old.clone())
             .expect("a new random key differs");
-        for k in keys.fallbacks().iter().take(KEPT_FALLBACKS - 1) {
+        for k in keys.fallbacks().take(KEPT_FALLBACKS - 1) {
             ring = ring.with_fallback(k.clone()).expect("distinct keys");
         }
         state.layer.set_codec(codec(&ring, &state.config));

@@ -309,7 +309,6 @@ impl SessionCodecBuilder {
         let signers: Vec<_> = self
             .keyring
             .keys()
-            .iter()
             .map(|k| {
                 (
                     k.id(),

@@ -252,8 +252,25 @@ pub enum KeyError {
         /// Minimum length.
         min: usize,
     },
-    /// The secret uses too few distinct byte values to be random.
+    /// The secret uses fewer than 8 distinct byte values, too few to be
+    /// random.
     LowEntropy,
+    /// The secret is a shorter string repeated, at least twice in full (the
+    /// last repetition may be cut short), such as
+    /// `changeme-changeme-changeme-changeme`.
+    Periodic {
+        /// Length of the repeated string, in bytes.
+        period: usize,
+    },
+    /// The secret's estimated entropy is too low for a random key: it is
+    /// made of too few symbols, or of runs such as `abcdefgh...`. See
+    /// [`Key::from_secret`](crate::Key::from_secret) for the estimate.
+    LowEstimatedEntropy {
+        /// The estimate, in bits, rounded down.
+        bits: u32,
+        /// The minimum, in bits.
+        min: u32,
+    },
     /// Two keys of a keyring have the same key id (most likely the same key
     /// added twice).
     DuplicateKeyId,
@@ -268,6 +285,15 @@ impl fmt::Display for KeyError {
             KeyError::LowEntropy => {
                 f.write_str("secret has too few distinct bytes to be a random key")
             }
+            KeyError::Periodic { period } => write!(
+                f,
+                "secret is a {period}-byte string repeated, not a random key"
+            ),
+            KeyError::LowEstimatedEntropy { bits, min } => write!(
+                f,
+                "secret looks too predictable to be a random key: about {bits} bits of \
+                 estimated entropy, need {min}"
+            ),
             KeyError::DuplicateKeyId => f.write_str("keyring already holds a key with this id"),
         }
     }

@@ -14,6 +14,18 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// A secret must use at least this many distinct byte values.
 const MIN_DISTINCT_BYTES: usize = 8;
 
+/// A secret's estimated entropy must reach this many bits (see
+/// `estimated_bits`).
+///
+/// Deliberately below the 128 bits a key should have: the estimate of a
+/// random secret varies from secret to secret, and the lowest estimate of 32
+/// random bytes, the shortest random secret, is about 134 bits in 200,000
+/// trials (mean 150, standard deviation 2.5): the threshold is 20 standard
+/// deviations below the mean, and 64 hex digits or 43 base64 characters
+/// score far higher (lowest about 220 and 185).
+/// `tests/weak_secrets.rs` checks the margin.
+const MIN_ESTIMATED_BITS: u32 = 100;
+
 const HKDF_SALT: &[u8] = b"cookie-session/v1";
 const INFO_MAC: &[u8] = b"cookie-session/v1 hmac-sha256 key";
 const INFO_ID: &[u8] = b"cookie-session/v1 key id";
@@ -88,24 +100,43 @@ impl ZeroizeOnDrop for Key {}
 impl Key {
     /// Derives a key from `secret`.
     ///
-    /// Refuses secrets shorter than 32 bytes ([`KeyError::TooShort`]) and
-    /// secrets using fewer than 8 distinct byte values, such as one repeated
-    /// byte ([`KeyError::LowEntropy`]). A text secret (for example 43
-    /// characters of base64 from `cookie-session keygen`) is fine as it is.
+    /// A secret should be random: 32 bytes from a CSPRNG, as raw bytes, 64
+    /// hex digits or 43 characters of base64 (what `cookie-session keygen`
+    /// and [`generate_secret`](Key::generate_secret) print). Such a secret
+    /// always passes, and a text secret is used as it is. The checks below
+    /// refuse secrets that are plainly not random, in this order:
+    ///
+    /// 1. shorter than 32 bytes: [`KeyError::TooShort`];
+    /// 2. fewer than 8 distinct byte values, such as one repeated byte:
+    ///    [`KeyError::LowEntropy`];
+    /// 3. periodic, a shorter string repeated at least twice in full, the
+    ///    last repetition possibly cut short (`changeme-changeme-changeme-...`,
+    ///    `abcabcab...`): [`KeyError::Periodic`];
+    /// 4. an estimated entropy below 100 bits: [`KeyError::LowEstimatedEntropy`].
+    ///    The estimate is the length times the empirical Shannon entropy of
+    ///    the secret's byte frequencies, and the same for the differences of
+    ///    consecutive bytes (which exposes runs such as `0123456789abcdef...`),
+    ///    whichever is smaller. It is deliberately lenient: it flags secrets
+    ///    made of few symbols or of runs, not every guessable passphrase, so
+    ///    a secret that passes is not thereby strong.
+    ///
+    /// No error carries or reveals the secret.
+    ///
+    /// ```
+    /// use cookie_session::{Key, KeyError};
+    ///
+    /// assert_eq!(
+    ///     Key::from_secret(b"changeme-changeme-changeme-changeme").unwrap_err(),
+    ///     KeyError::Periodic { period: 9 },
+    /// );
+    /// assert!(matches!(
+    ///     Key::from_secret(b"0123456789abcdefghijklmnopqrstuvwxyz").unwrap_err(),
+    ///     KeyError::LowEstimatedEntropy { .. },
+    /// ));
+    /// assert!(Key::from_secret(Key::generate_secret().as_bytes()).is_ok());
+    /// ```
     pub fn from_secret(secret: &[u8]) -> Result<Key, KeyError> {
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(KeyError::TooShort {
-                len: secret.len(),
-                min: MIN_SECRET_LEN,
-            });
-        }
-        let mut seen = [false; 256];
-        for &b in secret {
-            seen[usize::from(b)] = true;
-        }
-        if seen.iter().filter(|&&s| s).count() < MIN_DISTINCT_BYTES {
-            return Err(KeyError::LowEntropy);
-        }
+        check_secret(secret)?;
         let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
         let mut mac_key = [0u8; 32];
         let mut id = [0u8; 4];
@@ -158,6 +189,105 @@ impl Key {
     }
 }
 
+/// Applies the rules documented on [`Key::from_secret`].
+fn check_secret(secret: &[u8]) -> Result<(), KeyError> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(KeyError::TooShort {
+            len: secret.len(),
+            min: MIN_SECRET_LEN,
+        });
+    }
+    let mut seen = [false; 256];
+    for &b in secret {
+        seen[usize::from(b)] = true;
+    }
+    let distinct = seen.iter().filter(|&&s| s).count();
+    seen.zeroize();
+    if distinct < MIN_DISTINCT_BYTES {
+        return Err(KeyError::LowEntropy);
+    }
+    if let Some(period) = period(secret) {
+        return Err(KeyError::Periodic { period });
+    }
+    let bits = estimated_bits(secret);
+    if bits < f64::from(MIN_ESTIMATED_BITS) {
+        return Err(KeyError::LowEstimatedEntropy {
+            // In 0..100 here, so the conversion is exact enough and cannot
+            // overflow.
+            bits: bits as u32,
+            min: MIN_ESTIMATED_BITS,
+        });
+    }
+    Ok(())
+}
+
+/// The smallest period `p` of `s` (`s[i] == s[i - p]` for every `i >= p`)
+/// if `s` holds at least two full periods (`2 * p <= s.len()`).
+///
+/// Linear time (the prefix function of Knuth, Morris and Pratt), so a long
+/// secret costs no more than reading it; the table, which describes the
+/// secret, is zeroed before it is freed.
+fn period(s: &[u8]) -> Option<usize> {
+    let n = s.len();
+    if n < 2 {
+        return None;
+    }
+    // border[i]: length of the longest proper prefix of s[..=i] that is also
+    // a suffix of it.
+    let mut border = zeroize::Zeroizing::new(vec![0usize; n]);
+    let mut k = 0;
+    for i in 1..n {
+        while k > 0 && s[i] != s[k] {
+            k = border[k - 1];
+        }
+        if s[i] == s[k] {
+            k += 1;
+        }
+        border[i] = k;
+    }
+    // The smallest period of s is n minus its longest border.
+    let p = n - border[n - 1];
+    (2 * p <= n).then_some(p)
+}
+
+/// The estimated entropy of `s` in bits, as [`Key::from_secret`] computes
+/// it: the smaller of the empirical Shannon entropy of its bytes and of its
+/// consecutive differences (`s[i + 1] - s[i]` modulo 256), each times the
+/// number of symbols.
+///
+/// Not part of the stable API: public only so that the statistical test in
+/// `tests/weak_secrets.rs` can check the margin random secrets keep.
+#[doc(hidden)]
+pub fn estimated_bits(s: &[u8]) -> f64 {
+    let mut bytes = [0usize; 256];
+    let mut diffs = [0usize; 256];
+    for &b in s {
+        bytes[usize::from(b)] += 1;
+    }
+    for w in s.windows(2) {
+        diffs[usize::from(w[1].wrapping_sub(w[0]))] += 1;
+    }
+    let bits = shannon_bits(&bytes).min(shannon_bits(&diffs));
+    bytes.zeroize();
+    diffs.zeroize();
+    bits
+}
+
+/// `n * H`, the empirical Shannon entropy of a histogram of `n` symbols
+/// times `n`: the sum over the counts `c` of `c * log2(n / c)`.
+fn shannon_bits(histogram: &[usize; 256]) -> f64 {
+    let n: usize = histogram.iter().sum();
+    let n = n as f64;
+    histogram
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let c = c as f64;
+            c * (n / c).log2()
+        })
+        .sum()
+}
+
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Key")
@@ -184,17 +314,24 @@ impl fmt::Debug for Key {
 /// assert!(ring.clone().with_fallback(new).is_err()); // already present
 /// # Ok::<(), cookie_session::KeyError>(())
 /// ```
+///
+/// Each key lives in a heap allocation of its own that never moves, so
+/// adding keys reallocates only pointers and a key's bytes are zeroed when
+/// it is dropped, never left behind in freed memory.
 #[derive(Clone, Debug)]
 pub struct Keyring {
-    /// `keys[0]` is the primary.
-    keys: Vec<Key>,
+    /// `keys[0]` is the primary. Boxed: when the vector grows, its old
+    /// buffer is freed without running destructors, so it must not hold key
+    /// bytes.
+    #[allow(clippy::vec_box)] // the box is the point
+    keys: Vec<Box<Key>>,
 }
 
 impl Keyring {
     /// A keyring with `primary` as its only key.
     pub fn new(primary: Key) -> Keyring {
         Keyring {
-            keys: vec![primary],
+            keys: vec![Box::new(primary)],
         }
     }
 
@@ -203,7 +340,7 @@ impl Keyring {
         if self.keys.iter().any(|k| k.id == key.id) {
             return Err(KeyError::DuplicateKeyId);
         }
-        self.keys.push(key);
+        self.keys.push(Box::new(key));
         Ok(self)
     }
 
@@ -213,13 +350,13 @@ impl Keyring {
     }
 
     /// The verify-only keys, in the order they were added.
-    pub fn fallbacks(&self) -> &[Key] {
-        &self.keys[1..]
+    pub fn fallbacks(&self) -> impl ExactSizeIterator<Item = &Key> + DoubleEndedIterator + Clone {
+        self.keys[1..].iter().map(|k| &**k)
     }
 
     /// All keys, primary first.
-    pub fn keys(&self) -> &[Key] {
-        &self.keys
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &Key> + DoubleEndedIterator + Clone {
+        self.keys.iter().map(|k| &**k)
     }
 }
 
@@ -244,20 +381,87 @@ mod tests {
         }
         let seven: Vec<u8> = (0..64).map(|i| b"abcdefg"[i % 7]).collect();
         assert_eq!(Key::from_secret(&seven).unwrap_err(), KeyError::LowEntropy);
+        // Eight distinct bytes pass this rule, and the next one refuses them
+        // repeated.
         let eight: Vec<u8> = (0..64).map(|i| b"abcdefgh"[i % 8]).collect();
-        assert!(Key::from_secret(&eight).is_ok());
+        assert_eq!(
+            Key::from_secret(&eight).unwrap_err(),
+            KeyError::Periodic { period: 8 }
+        );
+    }
+
+    #[test]
+    fn period_finds_the_smallest_repetition() {
+        assert_eq!(period(b""), None);
+        assert_eq!(period(b"a"), None);
+        assert_eq!(period(b"aa"), Some(1));
+        assert_eq!(period(b"ab"), None);
+        assert_eq!(period(b"abab"), Some(2));
+        assert_eq!(period(b"ababa"), Some(2));
+        assert_eq!(period(b"abcabcab"), Some(3));
+        assert_eq!(period(b"abcab"), None); // less than two full periods
+        assert_eq!(period(b"abcdabc"), None);
+        assert_eq!(period(b"aabaabaab"), Some(3));
+        assert_eq!(period(b"abaabaababaab"), None);
+    }
+
+    #[test]
+    fn estimate_counts_symbols_and_steps() {
+        // 32 distinct bytes: 5 bits each by frequency, but one constant step.
+        let run: Vec<u8> = (0..32).collect();
+        assert_eq!(shannon_bits(&histogram(&run)), 160.0);
+        assert_eq!(estimated_bits(&run), 0.0);
+        // Two symbols, equally often: one bit each.
+        let mut coin = [0usize; 256];
+        coin[0] = 20;
+        coin[1] = 20;
+        assert_eq!(shannon_bits(&coin), 40.0);
+        assert_eq!(shannon_bits(&[0; 256]), 0.0);
+    }
+
+    fn histogram(s: &[u8]) -> [usize; 256] {
+        let mut h = [0usize; 256];
+        for &b in s {
+            h[usize::from(b)] += 1;
+        }
+        h
     }
 
     #[test]
     fn derivation_is_deterministic_and_separates_keys() {
-        let a = Key::from_secret(b"0123456789abcdef0123456789abcdef").unwrap();
-        let b = Key::from_secret(b"0123456789abcdef0123456789abcdef").unwrap();
-        let c = Key::from_secret(b"0123456789abcdef0123456789abcdeF").unwrap();
+        let a = Key::from_secret(b"cUEqSVECLsfLIJTgtceUlCYFVxUFc8a4").unwrap();
+        let b = Key::from_secret(b"cUEqSVECLsfLIJTgtceUlCYFVxUFc8a4").unwrap();
+        let c = Key::from_secret(b"cUEqSVECLsfLIJTgtceUlCYFVxUFc8a5").unwrap();
         assert_eq!(a.id(), b.id());
         assert_eq!(a.mac_key(), b.mac_key());
         assert_ne!(a.id(), c.id());
         assert_ne!(a.mac_key(), c.mac_key());
-        assert_ne!(&a.mac_key()[..], &b"0123456789abcdef0123456789abcdef"[..]);
+        assert_ne!(&a.mac_key()[..], &b"cUEqSVECLsfLIJTgtceUlCYFVxUFc8a4"[..]);
+    }
+
+    #[test]
+    fn keyring_keys_stay_in_place_as_it_grows() {
+        let ring = Keyring::new(Key::generate());
+        let primary: *const [u8; 32] = ring.primary().mac_key();
+        let mut ring = ring;
+        let mut fallbacks = Vec::new();
+        for _ in 0..200 {
+            ring = ring.with_fallback(Key::generate()).unwrap();
+            let newest: *const [u8; 32] = ring.keys().last().unwrap().mac_key();
+            fallbacks.push(newest);
+            // The vector has reallocated many times by now; no key has moved.
+            assert_eq!(ring.primary().mac_key() as *const _, primary);
+            for (k, &at) in ring.fallbacks().zip(&fallbacks) {
+                assert_eq!(k.mac_key() as *const _, at);
+            }
+        }
+        assert_eq!(ring.keys().len(), 201);
+        assert_eq!(ring.fallbacks().len(), 200);
+        // A clone's keys are copies elsewhere, each in its own box too.
+        let copy = ring.clone();
+        assert_ne!(copy.primary().mac_key() as *const _, primary);
+        assert_eq!(copy.primary().mac_key(), ring.primary().mac_key());
+        assert!(copy.keys().map(Key::id).eq(ring.keys().map(Key::id)));
     }
 
     #[test]

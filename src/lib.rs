@@ -99,6 +99,8 @@ pub use error::{
     ConfigError, DecodeError, EncodeError, Expiry, KeyError, Malformed, PayloadError, SessionError,
 };
 pub use format::VERSION;
+#[doc(hidden)]
+pub use key::estimated_bits as __estimated_secret_bits;
 pub use key::{Key, KeyId, Keyring, MIN_SECRET_LEN};
 pub use session::{Session, SessionData, ValueMap, generate_id};
 pub use value::Value;

@@ -17,7 +17,7 @@ fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
 }
 
 fn codec() -> SessionCodec {
-    let key = Key::from_secret(b"0123456789abcdefghijklmnopqrstuv").unwrap();
+    let key = Key::from_secret(b"o7LN2UoyX9YyirZAksgfJLetAXMqUAeV").unwrap();
     SessionCodec::builder("session", Keyring::new(key))
         .build()
         .unwrap()

@@ -715,11 +715,26 @@ fn keys_never_come_from_arguments_and_errors_never_show_them() {
         assert_eq!(out.code, 2);
         assert!(out.stderr.contains("never taken on the command line"));
     }
-    let mut c = cli(&["decode", &format!("--whatever={NEW}")]);
+    // An unknown option is not shown, not even its name: only its position.
+    let mut c = cli(&["decode", "--now", "0", &format!("--whatever={NEW}")]);
     c.secrets.push(NEW.to_owned());
     let out = c.run();
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("--whatever"));
+    assert!(!out.stderr.contains("--whatever"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("argument 4 is not an option of decode"),
+        "{}",
+        out.stderr
+    );
+    // A known option of another command is named.
+    let out = cli(&["decode", "--input", "x"]).run();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("--input (argument 2) is not an option of decode"),
+        "{}",
+        out.stderr
+    );
 
     // A refused secret: the reason, where it came from, not the secret.
     let short = "short-secret-0123456789";
@@ -835,4 +850,169 @@ fn help_for_the_tool_and_every_command() {
     assert_eq!(out.code, 2);
     let out = cli(&["keygen", "--name", "x"]).run();
     assert_eq!(out.code, 2);
+}
+
+/// Every option a command may be given a value for.
+const VALUE_OPTIONS: [&str; 12] = [
+    "--name",
+    "--max-age",
+    "--max-lifetime",
+    "--context",
+    "--now",
+    "--key-file",
+    "--secret-env",
+    "--fallback-env",
+    "--input",
+    "--path",
+    "--domain",
+    "--same-site",
+];
+const FLAGS: [&str; 5] = [
+    "--help",
+    "--header",
+    "--compact",
+    "--set-cookie",
+    "--insecure",
+];
+
+/// Every way `s` can be passed to every command: as the command, as an
+/// unknown option, as the value of every option (separate and inline), as
+/// an inline value of every flag, and as positionals.
+fn argument_positions(s: &str) -> Vec<Vec<String>> {
+    let mut cases: Vec<Vec<&str>> = vec![vec![s], vec!["help", s]];
+    let dash = format!("-{s}");
+    let dashes = format!("--{s}");
+    let dashes_inline = format!("--{s}={s}");
+    let inline: Vec<String> = VALUE_OPTIONS
+        .iter()
+        .chain(&FLAGS)
+        .map(|o| format!("{o}={s}"))
+        .collect();
+    for cmd in ["keygen", "encode", "decode", "inspect"] {
+        for a in [&dash, &dashes, &dashes_inline] {
+            cases.push(vec![cmd, a]);
+            cases.push(vec![cmd, "--now", "0", a]);
+        }
+        cases.push(vec![cmd, s]);
+        cases.push(vec![cmd, "--", s]);
+        cases.push(vec![cmd, s, s]);
+        cases.push(vec![cmd, "--header", "--", s]);
+        cases.push(vec![cmd, "--header", "--name", s]);
+        for o in VALUE_OPTIONS {
+            cases.push(vec![cmd, o, s]);
+            cases.push(vec![cmd, "--set-cookie", o, s]);
+        }
+        for a in &inline {
+            cases.push(vec![cmd, a]);
+        }
+    }
+    cases
+        .into_iter()
+        .map(|c| c.into_iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// `text` with the expected, labelled uses of `s` taken out: the cookie
+/// name, path and domain of `encode --set-cookie`, and the `cookie_name`
+/// field of `decode`, when `s` was given as that name, path or domain.
+fn without_reported_settings(args: &[String], text: &str, s: &str) -> String {
+    let given = |opt: &str| {
+        args.windows(2).any(|w| w[0] == opt && w[1] == s) || args.contains(&format!("{opt}={s}"))
+    };
+    let mut text = text.to_owned();
+    if given("--name") {
+        text = text
+            .replace(&format!("\"cookie_name\": \"{s}\""), "")
+            .replace(&format!("\"cookie_name\":\"{s}\""), "");
+        if let Some(rest) = text.strip_prefix(&format!("{s}=")) {
+            text = rest.to_owned();
+        }
+    }
+    if given("--path") {
+        text = text.replace(&format!("; Path={s}"), "");
+    }
+    if given("--domain") {
+        text = text.replace(&format!("; Domain={s}"), "");
+    }
+    text
+}
+
+/// A fresh secret given in any argument position of any command never shows
+/// up in what the tool prints, with and without a working key, except as
+/// the cookie name, path or domain it was given as, where the output reports
+/// those settings.
+#[test]
+fn no_argument_is_ever_echoed() {
+    // Like `keygen` makes, not starting with '-' so that it also reaches
+    // the positional paths.
+    let s = loop {
+        let s = Key::generate_secret().to_string();
+        if !s.starts_with('-') {
+            break s;
+        }
+    };
+    let cookie = encode(NEW, &sample(), &[]);
+    let now = T.to_string();
+    let mut runs = 0;
+    let mut reported = 0;
+    let mut seen_codes = std::collections::BTreeSet::new();
+    for args in argument_positions(&s) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let is_encode = args.first() == Some(&"encode");
+        let with_key = |c: Cli| {
+            c.secret(NEW).stdin(&if is_encode {
+                sample().to_string()
+            } else {
+                cookie.clone()
+            })
+        };
+        // Without a key, with a key and input, and with a key and a clock
+        // at which the cookie is valid.
+        let mut with_now = args.clone();
+        if with_now.len() > 1
+            && !args.contains(&"--now")
+            && !args.iter().any(|a| a.starts_with("--now="))
+        {
+            with_now.insert(1, &now);
+            with_now.insert(1, "--now");
+        }
+        for out in [
+            cli(&args).run(),
+            with_key(cli(&args)).run(),
+            with_key(cli(&with_now)).run(),
+        ] {
+            runs += 1;
+            seen_codes.insert(out.code);
+            let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let stdout = without_reported_settings(&owned, &out.stdout, &s);
+            if stdout != out.stdout {
+                reported += 1;
+            }
+            assert!(
+                !out.stderr.contains(&s[..12]) && !stdout.contains(&s[..12]),
+                "{args:?} echoed the argument:\n{}\n{}",
+                out.stdout,
+                out.stderr
+            );
+            for piece in s.as_bytes().windows(12) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(
+                    !out.stderr.contains(piece) && !stdout.contains(piece),
+                    "{args:?} echoed part of the argument:\n{}\n{}",
+                    out.stdout,
+                    out.stderr
+                );
+            }
+        }
+    }
+    assert!(runs > 400, "{runs}");
+    // Nor is a shorter unknown command.
+    let out = cli(&["Xq7Vn2KxR7mWp4Zt"]).run();
+    assert_eq!(out.code, 2);
+    assert!(!out.stderr.contains("Xq7Vn2KxR7mWp4Zt"), "{}", out.stderr);
+    // The exceptions are real: the settings were reported where expected.
+    assert!(reported >= 4, "{reported}");
+    // The runs reach every kind of outcome: success, a refused cookie, bad
+    // arguments and missing keys.
+    assert_eq!(seen_codes.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3],);
 }

@@ -784,7 +784,7 @@ fn secrets_never_show() {
 fn v1(name: &str) -> SessionCodec {
     SessionCodec::builder(
         name,
-        Keyring::new(Key::from_secret(b"0123456789abcdefghijklmnopqrstuvwxyz").unwrap()),
+        Keyring::new(Key::from_secret(b"CdksoepOLOqsdBHlKY0kK6bfsAliUzqyqXAW").unwrap()),
     )
     .build()
     .unwrap()

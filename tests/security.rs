@@ -11,7 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
-const SECRET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+const SECRET: &[u8; 32] = b"fGlXG2J31O8tVNCgCjK7lpMx6dsijqEE";
 const T0: i64 = 1_750_000_000;
 
 fn key() -> Key {

@@ -34,20 +34,24 @@ pub(super) const CODEC_OPTS: &[&str] = &[
     "--context",
     "--now",
 ];
+/// The options only `encode` takes.
+const ENCODE_OPTS: &[&str] = &[
+    "--input",
+    "--set-cookie",
+    "--path",
+    "--domain",
+    "--same-site",
+    "--insecure",
+];
+/// The options only `decode` and `inspect` take.
+const DECODE_OPTS: &[&str] = &["--header", "--compact"];
 
 impl Opts {
     pub(super) fn parse(command: &str, args: &[String]) -> Result<Opts, Failure> {
         let specific: &[&str] = match command {
             "keygen" => &[],
-            "encode" => &[
-                "--input",
-                "--set-cookie",
-                "--path",
-                "--domain",
-                "--same-site",
-                "--insecure",
-            ],
-            _ => &["--header", "--compact"],
+            "encode" => ENCODE_OPTS,
+            _ => DECODE_OPTS,
         };
         let allowed = |o: &str| {
             o == "--help"
@@ -55,9 +59,14 @@ impl Opts {
                 || (command != "keygen" && (KEY_OPTS.contains(&o) || CODEC_OPTS.contains(&o)))
         };
         let mut o = Opts::default();
-        let mut it = args.iter();
+        // Arguments are never echoed, not even in part: any of them could be
+        // a secret pasted by mistake. Errors name the option (one of the
+        // fixed names above) or the argument's position.
+        let mut it = args.iter().enumerate();
         let mut only_positional = false;
-        while let Some(arg) = it.next() {
+        while let Some((i, arg)) = it.next() {
+            // Counted as the user sees it: the command is argument 1.
+            let position = i + 2;
             if only_positional || !arg.starts_with('-') || arg == "-" {
                 o.positional.push(arg.clone());
                 continue;
@@ -84,10 +93,7 @@ impl Opts {
                 )));
             }
             if !allowed(name) {
-                let shown: String = name.chars().take(40).collect();
-                return Err(usage(format!(
-                    "unknown option {shown} for {command} (see cookie-session {command} --help)"
-                )));
+                return Err(usage(unknown_option(command, name, position)));
             }
             let is_flag = matches!(
                 name,
@@ -110,7 +116,7 @@ impl Opts {
                 Some(v) => v,
                 None => it
                     .next()
-                    .cloned()
+                    .map(|(_, v)| v.clone())
                     .ok_or_else(|| usage(format!("{name} needs a value")))?,
             };
             match name {
@@ -162,6 +168,30 @@ impl Opts {
 
     pub(super) fn max_age(&self) -> Duration {
         self.max_age.unwrap_or(DEFAULT_MAX_AGE)
+    }
+}
+
+/// The error for an option `command` does not take. Names the option only
+/// when it is one the tool knows (a fixed string); otherwise only its
+/// position, since the text could be a secret.
+fn unknown_option(command: &str, name: &str, position: usize) -> String {
+    let known = ["--help"]
+        .iter()
+        .chain(KEY_OPTS)
+        .chain(CODEC_OPTS)
+        .chain(ENCODE_OPTS)
+        .chain(DECODE_OPTS)
+        .find(|&&o| o == name);
+    match known {
+        Some(o) => format!(
+            "{o} (argument {position}) is not an option of {command} \
+             (see cookie-session {command} --help)"
+        ),
+        None => format!(
+            "argument {position} is not an option of {command}; it is not shown, in case it is \
+             a secret (see cookie-session {command} --help; put -- before a value that starts \
+             with -)"
+        ),
     }
 }
 

@@ -7,9 +7,18 @@ pub(super) struct Candidate {
     value: String,
 }
 
+/// The message when the header holds no cookie of the name: the name given
+/// with --name is not repeated in it, in case it is a secret.
+fn no_cookie(o: &Opts) -> String {
+    match &o.name {
+        Some(n) if n != DEFAULT_NAME => "no cookie of the --name given in the header".to_owned(),
+        _ => format!("no cookie named {DEFAULT_NAME} in the header"),
+    }
+}
+
 pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
     let keyring = load_keyring(o)?;
-    let key_ids: Vec<KeyId> = keyring.keys().iter().map(Key::id).collect();
+    let key_ids: Vec<KeyId> = keyring.keys().map(Key::id).collect();
     let codec = build_codec(o, keyring)?;
     let text = match o.positional.first() {
         Some(v) => v.clone(),
@@ -40,17 +49,14 @@ pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
                 "error",
                 obj([
                     ("variant", Out::str("NoCookie")),
-                    (
-                        "message",
-                        Out::Str(format!("no cookie named {} in the header", codec.name())),
-                    ),
+                    ("message", Out::Str(no_cookie(o))),
                 ]),
             ),
         ]);
         print_json(&out, o.compact)?;
         return Err(Failure {
             code: EXIT_REFUSED,
-            message: format!("no cookie named {} in the header", codec.name()),
+            message: no_cookie(o),
         });
     }
 

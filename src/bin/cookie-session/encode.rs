@@ -6,11 +6,12 @@ pub(super) fn encode(o: &Opts) -> Result<u8, Failure> {
     let codec = build_codec(o, load_keyring(o)?)?;
     let text = match o.input.as_deref() {
         None | Some("-") => read_stdin_text("the session JSON")?,
+        // The path is never shown, in case a secret was given instead.
         Some(path) => {
-            let file =
-                std::fs::File::open(path).map_err(|e| usage(format!("cannot open {path}: {e}")))?;
-            String::from_utf8(read_bounded(file, path)?)
-                .map_err(|_| usage(format!("{path} is not valid UTF-8")))?
+            let file = std::fs::File::open(path)
+                .map_err(|e| usage(format!("cannot open the --input file: {e}")))?;
+            String::from_utf8(read_bounded(file, "the --input file")?)
+                .map_err(|_| usage("the --input file is not valid UTF-8"))?
         }
     };
     let mut session = session_from_json(&text)?;

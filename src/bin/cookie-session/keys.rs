@@ -1,16 +1,18 @@
 //! Loading the keyring from the environment or a key file; secrets never reach the output.
 
 use super::*;
+use std::fmt;
 
 /// The keyring, from `--key-file` or the environment. Error messages name
 /// the source and the line or position, never the secret.
 pub(super) fn load_keyring(o: &Opts) -> Result<Keyring, Failure> {
     let (secrets, source) = match &o.key_file {
-        Some(path) => (read_key_file(path)?, KeySource::File(path)),
+        Some(path) => (read_key_file(path)?, KeySource::File),
         None => {
-            let primary_var = o.secret_env.as_deref().unwrap_or(SECRET_ENV);
-            let fallback_var = o.fallback_env.as_deref().unwrap_or(FALLBACK_ENV);
-            let primary = env_secret(primary_var)?.ok_or_else(|| {
+            let primary_var = EnvVar::new(o.secret_env.as_deref(), SECRET_ENV, "--secret-env");
+            let fallback_var =
+                EnvVar::new(o.fallback_env.as_deref(), FALLBACK_ENV, "--fallback-env");
+            let primary = env_secret(&primary_var)?.ok_or_else(|| {
                 keys_error(format!(
                     "no key: set {primary_var} (see `cookie-session keygen`), or pass \
                      --key-file PATH"
@@ -21,7 +23,7 @@ pub(super) fn load_keyring(o: &Opts) -> Result<Keyring, Failure> {
                 return Err(keys_error(format!("{primary_var} is empty")));
             }
             let mut secrets = vec![primary];
-            if let Some(fallbacks) = env_secret(fallback_var)? {
+            if let Some(fallbacks) = env_secret(&fallback_var)? {
                 secrets.extend(
                     fallbacks
                         .split([',', '\n'])
@@ -49,25 +51,65 @@ pub(super) fn load_keyring(o: &Opts) -> Result<Keyring, Failure> {
     Ok(ring)
 }
 
+/// An environment variable to read a secret from, and how messages call it.
+pub(super) struct EnvVar<'a> {
+    name: &'a str,
+    /// The default's name, or the option that named the variable: the name
+    /// given on the command line is never shown, in case it is a secret.
+    shown: &'static str,
+    named_by_option: bool,
+}
+
+impl<'a> EnvVar<'a> {
+    fn new(given: Option<&'a str>, default: &'static str, option: &'static str) -> EnvVar<'a> {
+        match given {
+            Some(name) if name != default => EnvVar {
+                name,
+                shown: option,
+                named_by_option: true,
+            },
+            _ => EnvVar {
+                name: default,
+                shown: default,
+                named_by_option: false,
+            },
+        }
+    }
+}
+
+impl fmt::Display for EnvVar<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.named_by_option {
+            write!(f, "the variable named by {}", self.shown)
+        } else {
+            f.write_str(self.shown)
+        }
+    }
+}
+
 pub(super) enum KeySource<'a> {
-    File(&'a Path),
-    /// Primary and fallback variable names.
-    Env(&'a str, &'a str),
+    File,
+    /// Primary and fallback variables.
+    Env(EnvVar<'a>, EnvVar<'a>),
 }
 
 impl KeySource<'_> {
     /// Where secret number `i` (0 = primary) came from.
     fn describe(&self, i: usize) -> String {
         match self {
-            KeySource::File(p) => format!("key file {}, secret {}", p.display(), i + 1),
+            KeySource::File => format!("{KEY_FILE}, secret {}", i + 1),
             KeySource::Env(primary, _) if i == 0 => primary.to_string(),
             KeySource::Env(_, fallback) => format!("{fallback}, secret {i}"),
         }
     }
 }
 
-pub(super) fn env_secret(var: &str) -> Result<Option<String>, Failure> {
-    match std::env::var(var) {
+/// How messages call the key file: its path is never shown, in case a
+/// secret was given instead of a path.
+const KEY_FILE: &str = "the key file (--key-file)";
+
+pub(super) fn env_secret(var: &EnvVar<'_>) -> Result<Option<String>, Failure> {
+    match std::env::var(var.name) {
         Ok(v) => Ok(Some(v)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => {
@@ -77,12 +119,12 @@ pub(super) fn env_secret(var: &str) -> Result<Option<String>, Failure> {
 }
 
 pub(super) fn read_key_file(path: &Path) -> Result<Vec<String>, Failure> {
-    let unreadable = |e: io::Error| keys_error(format!("key file {}: {e}", path.display()));
+    let unreadable = |e: io::Error| keys_error(format!("cannot open {KEY_FILE}: {e}"));
     let file = std::fs::File::open(path).map_err(unreadable)?;
-    warn_if_shared(path, &file);
-    let text = read_bounded(file, "the key file").map_err(|f| keys_error(f.message))?;
+    warn_if_shared(&file);
+    let text = read_bounded(file, KEY_FILE).map_err(|f| keys_error(f.message))?;
     let text = String::from_utf8(text)
-        .map_err(|_| keys_error(format!("key file {}: not valid UTF-8", path.display())))?;
+        .map_err(|_| keys_error(format!("{KEY_FILE} is not valid UTF-8")))?;
     let secrets: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -91,23 +133,21 @@ pub(super) fn read_key_file(path: &Path) -> Result<Vec<String>, Failure> {
         .collect();
     if secrets.is_empty() {
         return Err(keys_error(format!(
-            "key file {}: no secret in it (one per line, first = primary)",
-            path.display()
+            "{KEY_FILE} holds no secret (one per line, first = primary)"
         )));
     }
     Ok(secrets)
 }
 
 #[cfg(unix)]
-pub(super) fn warn_if_shared(path: &Path, file: &std::fs::File) {
+pub(super) fn warn_if_shared(file: &std::fs::File) {
     use std::os::unix::fs::PermissionsExt as _;
     if let Ok(meta) = file.metadata() {
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             eprintln!(
-                "cookie-session: warning: key file {} is accessible to other users (mode {:o}); \
+                "cookie-session: warning: {KEY_FILE} is accessible to other users (mode {:o}); \
                  chmod 600 it",
-                path.display(),
                 mode & 0o777
             );
         }
@@ -115,7 +155,7 @@ pub(super) fn warn_if_shared(path: &Path, file: &std::fs::File) {
 }
 
 #[cfg(not(unix))]
-pub(super) fn warn_if_shared(_: &Path, _: &std::fs::File) {}
+pub(super) fn warn_if_shared(_: &std::fs::File) {}
 
 pub(super) fn build_codec(o: &Opts, keyring: Keyring) -> Result<SessionCodec, Failure> {
     let mut b = SessionCodec::builder(o.name(), keyring).max_age(o.max_age());
