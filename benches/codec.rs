@@ -62,6 +62,14 @@ fn floor(c: &mut Criterion) {
 
 fn codec_group(c: &mut Criterion) {
     let codec = codec();
+    // The same codec with a revocation predicate that says no, as a
+    // deny-list lookup of a session id does for almost every request.
+    let denied: std::collections::HashSet<String> =
+        (0..1000).map(|i| format!("denied-{i}")).collect();
+    let revocable = SessionCodec::builder(NAME, Keyring::new(key()))
+        .revoked_when(move |v| denied.contains(v.session.id()))
+        .build()
+        .unwrap();
     let mut g = c.benchmark_group("codec");
     for (name, session) in sessions() {
         g.bench_function(BenchmarkId::new("encode", name), |b| {
@@ -79,6 +87,9 @@ fn codec_group(c: &mut Criterion) {
         let value = codec.encode_at(&session, now()).unwrap();
         g.bench_function(BenchmarkId::new("decode", name), |b| {
             b.iter(|| codec.decode_at(black_box(&value), now()).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("decode_revocable", name), |b| {
+            b.iter(|| revocable.decode_at(black_box(&value), now()).unwrap())
         });
     }
     let session = typical();

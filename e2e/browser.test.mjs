@@ -3,6 +3,8 @@
 //
 // APP_URL: where the app listens (default http://localhost:3000).
 // CHROMIUM: the browser binary (default /usr/bin/chromium).
+// MAX_AGE, REFRESH_AFTER: the app's COOKIE_SESSION_MAX_AGE and
+// COOKIE_SESSION_REFRESH_AFTER in seconds (default 14 days and half of it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,14 +14,18 @@ import { chromium } from 'playwright-core';
 
 const APP_URL = (process.env.APP_URL ?? 'http://localhost:3000').replace(/\/$/, '');
 const COOKIE = 'app_session';
+const MAX_AGE = Number(process.env.MAX_AGE ?? 14 * 86400);
+const REFRESH_AFTER = Number(process.env.REFRESH_AFTER ?? MAX_AGE / 2);
 
 let context;
 let page;
-let profile;
+const profiles = [];
 
-before(async () => {
-  profile = mkdtempSync(join(tmpdir(), 'cookie-session-e2e-'));
-  context = await chromium.launchPersistentContext(profile, {
+/** A browser with a profile of its own: its own cookie jar. */
+async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), 'cookie-session-e2e-'));
+  profiles.push(profile);
+  return chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: [
@@ -29,22 +35,26 @@ before(async () => {
       '--host-resolver-rules=MAP localhost 127.0.0.1',
     ],
   });
+}
+
+before(async () => {
+  context = await launch();
   page = context.pages()[0] ?? (await context.newPage());
 });
 
 after(async () => {
   await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  for (const p of profiles) rmSync(p, { recursive: true, force: true });
 });
 
 /** The session cookies the browser holds for the app. */
-async function sessionCookies() {
-  return (await context.cookies(APP_URL)).filter((c) => c.name === COOKIE);
+async function sessionCookies(ctx = context) {
+  return (await ctx.cookies(APP_URL)).filter((c) => c.name === COOKIE);
 }
 
 /** The one session cookie, with its attributes checked. */
-async function sessionCookie() {
-  const cookies = await sessionCookies();
+async function sessionCookie(ctx = context, pg = page) {
+  const cookies = await sessionCookies(ctx);
   assert.equal(cookies.length, 1, `one ${COOKIE} cookie, got ${JSON.stringify(cookies)}`);
   const c = cookies[0];
   assert.equal(c.httpOnly, true, 'HttpOnly');
@@ -52,10 +62,10 @@ async function sessionCookie() {
   assert.equal(c.sameSite, 'Lax', 'SameSite=Lax');
   assert.equal(c.path, '/', 'Path=/');
   assert.equal(c.domain, new URL(APP_URL).hostname, 'host-only cookie');
-  const days = (c.expires - Date.now() / 1000) / 86400;
-  assert.ok(days > 13.9 && days <= 14, `expires in 14 days, got ${days}`);
+  const left = c.expires - Date.now() / 1000;
+  assert.ok(left > MAX_AGE - 60 && left <= MAX_AGE + 1, `expires in ${MAX_AGE} s, got ${left}`);
   // HttpOnly: invisible to scripts.
-  const visible = await page.evaluate(() => document.cookie);
+  const visible = await pg.evaluate(() => document.cookie);
   assert.ok(!visible.includes(COOKIE), `document.cookie shows ${visible}`);
   return c;
 }
@@ -65,8 +75,20 @@ function keyIdOf(value) {
   return Buffer.from(value, 'base64url').subarray(1, 5).toString('hex');
 }
 
-async function text(selector) {
-  return (await page.locator(selector).textContent())?.trim();
+async function text(selector, pg = page) {
+  return (await pg.locator(selector).textContent())?.trim();
+}
+
+/** The Unix time in an element's data-unix attribute. */
+async function unixAt(selector, pg = page) {
+  return Number(await pg.locator(selector).getAttribute('data-unix'));
+}
+
+async function logIn(pg, name) {
+  await pg.goto(`${APP_URL}/login`);
+  await pg.fill('#username', name);
+  await Promise.all([pg.waitForURL(`${APP_URL}/`), pg.click('#submit')]);
+  assert.equal(await text('#user', pg), name);
 }
 
 async function flash() {
@@ -136,4 +158,55 @@ test('log in, flash once, count, rotate keys, log out', async () => {
   assert.equal(await flash(), null);
   assert.match(await text('#who'), /Not logged in/);
   assert.deepEqual(await sessionCookies(), []);
+});
+
+test('log out everywhere ends the session in every browser', async () => {
+  const other = await launch();
+  try {
+    const otherPage = other.pages()[0] ?? (await other.newPage());
+    await logIn(page, 'carol');
+    await logIn(otherPage, 'carol');
+    await otherPage.reload();
+    assert.equal(await text('#user', otherPage), 'carol');
+
+    await Promise.all([page.waitForURL(`${APP_URL}/`), page.click('#logout-everywhere')]);
+    assert.equal(await flash(), 'You have been logged out everywhere.');
+    assert.match(await text('#who'), /Not logged in/);
+
+    // The other browser still holds its cookie, but it is refused.
+    assert.equal((await sessionCookies(other)).length, 1);
+    await otherPage.reload();
+    assert.match(await text('#who', otherPage), /Not logged in/);
+    await otherPage.reload();
+    assert.match(await text('#who', otherPage), /Not logged in/);
+  } finally {
+    await other.close();
+  }
+});
+
+test('a session that is only read is refreshed after refresh_after', async () => {
+  await logIn(page, 'dave');
+  await page.reload();
+  const first = await sessionCookie();
+  const issued = await unixAt('#issued-at');
+  const refreshAt = await unixAt('#refresh-at');
+  assert.equal(refreshAt - issued, REFRESH_AFTER);
+  assert.ok(REFRESH_AFTER <= 30, `run the app with a short refresh_after, not ${REFRESH_AFTER} s`);
+
+  // Before refresh_after: reading changes nothing.
+  if (Date.now() / 1000 < refreshAt - 1) {
+    await page.reload();
+    assert.equal((await sessionCookie()).value, first.value);
+  }
+  // After it: the same session comes back in a new cookie with a later expiry.
+  const wait = (refreshAt + 1.2) * 1000 - Date.now();
+  await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+  await page.reload();
+  assert.equal(await text('#user'), 'dave');
+  const second = await sessionCookie();
+  assert.notEqual(second.value, first.value);
+  assert.ok(second.expires > first.expires, `${second.expires} > ${first.expires}`);
+  await page.reload();
+  assert.ok((await unixAt('#issued-at')) > issued);
+  assert.equal((await sessionCookie()).value, second.value);
 });

@@ -41,7 +41,10 @@ cleanup() {
 trap cleanup EXIT
 
 # A fixed secret for this run only; port 0: the app reports the port it got.
+# A short refresh_after, so the test sees a cookie refreshed.
+export MAX_AGE=3600 REFRESH_AFTER=5
 COOKIE_SESSION_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n') \
+COOKIE_SESSION_MAX_AGE=$MAX_AGE COOKIE_SESSION_REFRESH_AFTER=$REFRESH_AFTER \
 APP_ADDR=127.0.0.1:0 \
   "${CARGO_TARGET_DIR:-target}/debug/examples/app" >"$workdir/app.out" 2>"$workdir/app.err" &
 app_pid=$!

@@ -223,7 +223,7 @@ impl SessionCodecBuilder {
     ///         let Some(user) = v.session.get_value("user").and_then(|u| u.as_str()) else {
     ///             return false;
     ///         };
-    ///         map.read().unwrap().get(user).is_some_and(|&after| v.created_at < after)
+    ///         map.read().unwrap().get(user).is_some_and(|&after| v.created_at <= after)
     ///     })
     ///     .build()?;
     ///

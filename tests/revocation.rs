@@ -110,7 +110,7 @@ impl ValidAfter {
             return false;
         };
         let map = self.0.read().unwrap();
-        map.get(user).is_some_and(|&after| v.created_at < after)
+        map.get(user).is_some_and(|&after| v.created_at <= after)
     }
 
     fn log_out_everywhere(&self, user: &str, now: OffsetDateTime) {
