@@ -265,7 +265,11 @@ fn unescape_trim(raw: &str) -> String {
         }
         out.push(c);
     }
-    out.trim_matches(js_space).to_owned()
+    // `trim` in place: one copy of the value at most.
+    out.truncate(out.trim_end_matches(js_space).len());
+    let start = out.len() - out.trim_start_matches(js_space).len();
+    out.drain(..start);
+    out
 }
 
 /// The value of the **first** cookie named exactly `name` in a `Cookie`
