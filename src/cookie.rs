@@ -218,6 +218,8 @@ pub(crate) const MAX_CANDIDATES: usize = 16;
 /// The header is split on `;` as `Cookie::split_parse` does, but only the
 /// pairs that can carry the name are handed to the `cookie` crate's parser:
 /// the other cookies of a busy header cost a prefix comparison each.
+/// The name must be exactly `name` once SP and HTAB are trimmed (the
+/// `cookie` crate would trim all Unicode white space).
 pub(crate) fn values_named<'h>(
     header: &'h str,
     name: &'h str,
@@ -225,9 +227,11 @@ pub(crate) fn values_named<'h>(
     header
         .split(';')
         .filter(move |pair| {
-            pair.trim_start()
+            // Only SP and HTAB around the name: `\u{2000}__Host-sid` is
+            // another cookie for the browser, which any subdomain may set.
+            pair.trim_start_matches([' ', '\t'])
                 .strip_prefix(name)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
+                .is_some_and(|rest| rest.trim_start_matches([' ', '\t']).starts_with('='))
         })
         .filter_map(|pair| Cookie::parse(pair.trim()).ok())
         .filter(move |c| c.name() == name)
