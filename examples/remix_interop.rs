@@ -182,7 +182,14 @@ fn check_node_case(case: &Tree) -> Result<()> {
 
     let header = text(case, "header")?;
     if let Some(parsed) = field(case, "parsed") {
-        let want = parsed.as_text();
+        // Node marks the headers this crate deliberately reads as holding
+        // no cookie: a respelled signature, or a name Node only matched
+        // after trimming white space other than SP and HTAB.
+        let want = match field(case, "differs").and_then(Tree::as_text) {
+            Some("signature" | "name") => None,
+            Some(d) => return Err(format!("unknown difference {d}")),
+            None => parsed.as_text(),
+        };
         let got = codec.parse_str(Some(header));
         return if got.as_deref() == want {
             Ok(())

@@ -224,6 +224,11 @@ pub enum EncodeError {
     /// React Router cookie: a byte string, or a map key that is neither
     /// text nor an integer. Only the `remix` feature's codecs return it.
     NotJson,
+    /// The string given to the `remix` feature's `RemixCodec::serialize_str`
+    /// would, once signed, read as a session cookie of a Remix or React
+    /// Router session codec using the same secrets; nothing was signed.
+    /// Give every cookie its own secrets.
+    ReadsAsSession,
 }
 
 impl fmt::Display for EncodeError {
@@ -235,6 +240,10 @@ impl fmt::Display for EncodeError {
             EncodeError::Destroyed => f.write_str("Session has been destroyed"),
             EncodeError::ClockBeforeEpoch => f.write_str("clock reads before the Unix epoch"),
             EncodeError::NotJson => f.write_str("session value has no JSON form"),
+            EncodeError::ReadsAsSession => f.write_str(
+                "refusing to sign a string that would read as a session cookie; \
+                 give each cookie its own secrets",
+            ),
         }
     }
 }
@@ -320,6 +329,12 @@ pub enum ConfigError {
     /// A codec of the `remix` feature was given no secret, or an empty one
     /// (unsigned session cookies are not supported).
     InvalidSecret,
+    /// A codec of the `remix` feature was given more secrets than the limit
+    /// (each one costs an HMAC for every cookie that does not verify).
+    TooManySecrets {
+        /// The most secrets a codec accepts.
+        max: usize,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -332,6 +347,9 @@ impl fmt::Display for ConfigError {
             ConfigError::InvalidSizeLimit => f.write_str("size limit must be in 1..=4096"),
             ConfigError::InvalidSecret => {
                 f.write_str("at least one secret is required, and none may be empty")
+            }
+            ConfigError::TooManySecrets { max } => {
+                write!(f, "too many secrets: at most {max} are accepted")
             }
         }
     }

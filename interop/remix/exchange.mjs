@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { createCookie as createRemixCookie } from '@remix-run/cookie';
 import { createCookieSessionStorage as createRemixStorage } from '@remix-run/session/cookie-storage';
 import { createSession as createRemixSession } from '@remix-run/session';
+import { Cookie as RemixCookieHeader } from '@remix-run/headers';
 import {
   createCookie as createRrCookie,
   createCookieSessionStorage as createRrStorage,
@@ -28,6 +29,29 @@ const versions = Object.fromEntries(
     (p) => [p, require(`${p}/package.json`).version],
   ),
 );
+
+// Where cookie-session deliberately reads less than Node (see its `remix`
+// module docs), said by Node's own parsers: the signature Node verified is
+// not spelled as the packages write it (43 characters of unpadded base64,
+// zero trailing bits: Node's `atob` also takes `=`, white space and other
+// trailing bits), or the name only matched once Node trimmed white space
+// other than SP and HTAB from it. `undefined` when neither.
+const CANONICAL_SIGNATURE = /\.[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const flipTrailingBits = (c) => B64[B64.indexOf(c) ^ 1];
+function deliberateDifference(format, header) {
+  const exactName = header.split(';').some((pair) => {
+    const eq = pair.indexOf('=');
+    return (eq === -1 ? pair : pair.slice(0, eq)).replace(/^[ \t]+|[ \t]+$/g, '') === '__session';
+  });
+  if (!exactName) return 'name';
+  const value =
+    format === 'remix3'
+      ? new RemixCookieHeader(header).get('__session')
+      : require('cookie').parse(header).__session;
+  if (value && !CANONICAL_SIGNATURE.test(value)) return 'signature';
+  return undefined;
+}
 
 // --- The two stacks, as an application wires them ---------------------------
 
@@ -228,6 +252,14 @@ async function write() {
       `__session=${raw.slice(0, -1)}`,
       `other=${raw}`,
       `a=1; b; c="q\\"r"; __session=${raw}`,
+      // Deliberate differences (see deliberateDifference).
+      `\u2000__session=${raw}`,
+      `__session\u00a0=${raw}`,
+      `\ufeff__session=${raw}`,
+      `\n__session=${raw}; a=1`,
+      `__session=${raw}=`,
+      `__session=${raw.slice(0, -10)} ${raw.slice(-10)}`,
+      `__session=${raw.slice(0, -1)}${flipTrailingBits(raw.slice(-1))}`,
     ];
     // Plus random headers from a fixed seed: junk around one occurrence of
     // the name, with the value sometimes quoted, escaped, split or encoded.
@@ -241,7 +273,9 @@ async function write() {
       headers.push(`${before}${pick(['; ', ';', '', ' '])}__session${pick(['=', ' = ', '=='])}${pick(values)}${pick(['; ', ';', '', ' '])}${after}`);
     }
     for (const header of headers) {
-      cases.push({ format, name: 'parse', cookie: STRICT, header, parsed: await s.cookie.parse(header) });
+      const parsed = await s.cookie.parse(header);
+      const differs = parsed ? deliberateDifference(format, header) : undefined;
+      cases.push({ format, name: 'parse', cookie: STRICT, header, parsed, differs });
     }
   }
 

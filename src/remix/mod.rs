@@ -45,6 +45,24 @@
 //! - Unsigned cookies are not supported: building a codec with no secret, or
 //!   with an empty secret (which WebCrypto refuses at every use), fails with
 //!   [`ConfigError::InvalidSecret`].
+//!   More than [`MAX_SECRETS`] secrets fail with
+//!   [`ConfigError::TooManySecrets`].
+//! - Cookie names must match **exactly**. Both parsers split the header on
+//!   `;` and trim names of SP and HTAB only, then compare bytes.
+//!   `@remix-run/headers` trims all of JavaScript's `\s` from names, so
+//!   there a cookie named `\u{2000}__Host-sid`, which any subdomain or
+//!   plain-`http` page may set, reads as `__Host-sid`; here it is another
+//!   cookie. Values keep each package's rules (for Remix 3 a quoted value
+//!   ends at the pair's `;`, as the browser splits it).
+//! - A `Cookie` header longer than 64 KiB is not parsed: it holds no
+//!   cookie, and the session is fresh. Parsing is linear and allocates only
+//!   the value found.
+//! - Signatures must be spelled as both packages write them: 43 characters
+//!   of unpadded standard base64 with zero trailing bits. The packages
+//!   verify with `atob`, which also accepts a trailing `=`, ASCII white
+//!   space inside and non-zero trailing bits; such respellings of a valid
+//!   cookie are refused here (no package writes them). `-`/`_`, `==` and
+//!   truncation are refused by both.
 //! - When a `Cookie` header holds the session cookie's name more than once,
 //!   the **first** occurrence is used, as in React Router, in Remix 3 after
 //!   alpha.6 and in this crate's own codec (Remix 3 alpha.6 used the last).
@@ -109,6 +127,11 @@ pub use migrate::{MigratingCodec, Source, Write};
 
 use json::Piece;
 use wire::Secrets;
+
+/// The most secrets a [`RemixCodec`] accepts: 16. A cookie that does not
+/// verify costs one HMAC per secret, so the list is kept short; rotation
+/// needs two or three.
+pub const MAX_SECRETS: usize = 16;
 
 /// The largest cookie either format writes or reads: 4096 bytes.
 const MAX_SIZE: usize = crate::MAX_COOKIE_SIZE;
@@ -206,8 +229,7 @@ pub struct RemixCodecBuilder {
     format: RemixFormat,
     attrs: Attributes,
     max_age: Option<Duration>,
-    secrets: Option<Secrets>,
-    bad_secret: bool,
+    secrets: Result<Secrets, ConfigError>,
 }
 
 impl fmt::Debug for RemixCodecBuilder {
@@ -230,13 +252,15 @@ impl RemixCodecBuilder {
     /// They are used as the reference implementations use them: their
     /// UTF-8 bytes are the HMAC key. They are **not**
     /// [`Key`](crate::Key)s, and are not checked for length or entropy.
+    ///
+    /// At most [`MAX_SECRETS`]; give each cookie its own secrets (see
+    /// [`RemixCodec::serialize_str`]).
     pub fn secrets<I, S>(mut self, secrets: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         self.secrets = Secrets::new(secrets);
-        self.bad_secret = self.secrets.is_none();
         self
     }
 
@@ -255,15 +279,13 @@ impl RemixCodecBuilder {
     /// Checks the configuration.
     ///
     /// Fails with [`ConfigError::InvalidSecret`] without a secret or with an
-    /// empty one, and like
+    /// empty one, with [`ConfigError::TooManySecrets`] with more than
+    /// [`MAX_SECRETS`], and like
     /// [`SessionCodecBuilder::build`](crate::SessionCodecBuilder::build) for
     /// the name and attributes.
     pub fn build(self) -> Result<RemixCodec, ConfigError> {
         self.attrs.validate()?;
-        let secrets = match self.secrets {
-            Some(s) if !self.bad_secret => s,
-            _ => return Err(ConfigError::InvalidSecret),
-        };
+        let secrets = self.secrets?;
         let max_age = match self.max_age {
             None => None,
             Some(d) if d.whole_seconds() >= 0 => Some(d.whole_seconds()),
@@ -292,8 +314,7 @@ impl RemixCodec {
                 ..Attributes::default()
             },
             max_age: None,
-            secrets: None,
-            bad_secret: false,
+            secrets: Err(ConfigError::InvalidSecret),
         }
     }
 
@@ -354,11 +375,9 @@ impl RemixCodec {
             return None;
         }
         let encoded = self.inner.secrets.unsign(value)?;
-        let text = String::from_utf8(wire::atob(encoded)?).ok()?;
-        let tree = json::parse(&text)?;
         match self.inner.format {
-            RemixFormat::Remix3 => remix3_session(tree),
-            RemixFormat::ReactRouter => react_router_session(tree),
+            RemixFormat::Remix3 => remix3_session(payload_tree(encoded)?),
+            RemixFormat::ReactRouter => react_router_session(payload_tree(encoded)?),
         }
     }
 
@@ -453,8 +472,22 @@ impl RemixCodec {
     /// The `Set-Cookie` header value carrying a plain string, as the Node
     /// cookie's `serialize(value)` writes it: Remix 3 signs the base64 of its
     /// UTF-8, React Router the base64 of its JSON form; `""` is written
-    /// empty and unsigned. For cookies other than the session, signed with
-    /// the same secrets; no size check.
+    /// empty and unsigned. For cookies other than the session; no size
+    /// check.
+    ///
+    /// **Every cookie needs its own secrets.** The signature binds neither
+    /// the cookie name nor the purpose, so a string signed here verifies
+    /// wherever the same secrets do: signing `{"i":"x","d":[{"admin":true}]}`
+    /// with the session's secrets would make a Remix 3 session cookie, and a
+    /// [`MigratingCodec`] would upgrade it to a genuine v1 cookie. This
+    /// method therefore fails with [`EncodeError::ReadsAsSession`], and signs
+    /// nothing, when the signed payload would decode as a session of
+    /// **either** format (a JSON object of the Remix 3 session shape, or any
+    /// JSON object, which is a React Router session), whatever this codec's
+    /// format. That check covers this crate's readers only: a Node reader
+    /// may differ (React Router reads any signed payload that is not JSON
+    /// as an empty session). Build this codec with secrets that no session
+    /// codec uses.
     ///
     /// ```
     /// use cookie_session::remix::{RemixCodec, RemixFormat};
@@ -464,34 +497,46 @@ impl RemixCodec {
     ///     .http_only(false)
     ///     .secure(false)
     ///     .build()?;
-    /// let set_cookie = c.serialize_str("hello michael");
+    /// let set_cookie = c.serialize_str("hello michael")?;
     /// assert_eq!(
     ///     set_cookie,
     ///     "my-cookie=aGVsbG8gbWljaGFlbA==.l0AO5zb2EYpis03IWkyVTe1yo8hsSc7crMvLqdOsfg0; Path=/; SameSite=Lax",
     /// );
     /// let header = set_cookie.split(';').next().unwrap();
     /// assert_eq!(c.parse_str(Some(header)).as_deref(), Some("hello michael"));
+    ///
+    /// // A string that would read as a session is refused:
+    /// assert_eq!(
+    ///     c.serialize_str(r#"{"i":"x","d":[{"admin":true},{}]}"#),
+    ///     Err(cookie_session::EncodeError::ReadsAsSession),
+    /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn serialize_str(&self, value: &str) -> String {
+    pub fn serialize_str(&self, value: &str) -> Result<String, EncodeError> {
         if value.is_empty() {
-            return match self.inner.format {
+            return Ok(match self.inner.format {
                 RemixFormat::Remix3 => self.remix3_header("", self.inner.max_age, false),
                 RemixFormat::ReactRouter => self.react_router_header("", false),
-            };
+            });
         }
-        match self.inner.format {
-            RemixFormat::Remix3 => {
-                let signed = self.inner.secrets.sign(&wire::btoa(value.as_bytes()));
-                self.remix3_header(&signed, self.inner.max_age, false)
-            }
+        let encoded = match self.inner.format {
+            RemixFormat::Remix3 => wire::btoa(value.as_bytes()),
             RemixFormat::ReactRouter => {
                 let mut text = String::new();
                 json::write_string(&mut text, value);
-                let signed = self.inner.secrets.sign(&wire::btoa(text.as_bytes()));
+                wire::btoa(text.as_bytes())
+            }
+        };
+        if reads_as_session(&encoded) {
+            return Err(EncodeError::ReadsAsSession);
+        }
+        let signed = self.inner.secrets.sign(&encoded);
+        Ok(match self.inner.format {
+            RemixFormat::Remix3 => self.remix3_header(&signed, self.inner.max_age, false),
+            RemixFormat::ReactRouter => {
                 self.react_router_header(&wire::encode_signed_value(&signed), false)
             }
-        }
+        })
     }
 
     /// The plain string in this codec's cookie in a `Cookie` header, as the
@@ -613,6 +658,26 @@ impl fmt::Debug for RemixCodec {
             .field("secrets", &self.inner.secrets.len())
             .finish()
     }
+}
+
+/// The JSON tree of a verified payload: `atob`, UTF-8, `JSON.parse`.
+fn payload_tree(encoded: &str) -> Option<ciborium::Value> {
+    let text = String::from_utf8(wire::atob(encoded)?).ok()?;
+    json::parse(&text)
+}
+
+/// Whether a payload, once signed, would decode (as [`RemixCodec::decode`]
+/// does after the signature) into a session of either format.
+fn reads_as_session(encoded: &str) -> bool {
+    let Some(tree) = payload_tree(encoded) else {
+        return false;
+    };
+    // Only objects are sessions, in both formats (cheap test first: no
+    // clone, no id drawn, for the strings `serialize_str` is meant for).
+    if !matches!(tree, ciborium::Value::Map(_)) {
+        return false;
+    }
+    remix3_session(tree.clone()).is_some() || react_router_session(tree).is_some()
 }
 
 /// A half of `d`: an object, or `null`/absent for an empty map.

@@ -9,6 +9,8 @@ use base64::engine::{DecodePaddingMode, general_purpose};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::error::ConfigError;
+
 /// Standard alphabet, no padding accepted, non-zero trailing bits ignored:
 /// the decoding half of `atob` once padding and whitespace are gone.
 const FORGIVING: GeneralPurpose = GeneralPurpose::new(
@@ -88,6 +90,9 @@ pub(crate) fn encode_signed_value(s: &str) -> String {
     out
 }
 
+/// Length of a signature: unpadded base64 of 32 bytes.
+const SIGNATURE_LEN: usize = 43;
+
 /// The keyed HMAC-SHA256 states of the secrets, newest (signing) first.
 ///
 /// The key is the secret's UTF-8 bytes, used as is (WebCrypto `raw`
@@ -96,24 +101,33 @@ pub(crate) fn encode_signed_value(s: &str) -> String {
 pub(crate) struct Secrets(Vec<Hmac<Sha256>>);
 
 impl Secrets {
-    /// `None` if the list is empty or a secret is empty.
-    pub(crate) fn new<I, S>(secrets: I) -> Option<Secrets>
+    /// The secrets, or why they are refused: none, an empty one, or more
+    /// than [`MAX_SECRETS`](super::MAX_SECRETS).
+    pub(crate) fn new<I, S>(secrets: I) -> Result<Secrets, ConfigError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let mut macs = Vec::new();
         for s in secrets {
+            if macs.len() == super::MAX_SECRETS {
+                return Err(ConfigError::TooManySecrets {
+                    max: super::MAX_SECRETS,
+                });
+            }
             let s = s.as_ref().as_bytes();
             if s.is_empty() {
-                return None;
+                return Err(ConfigError::InvalidSecret);
             }
             macs.push(
                 <Hmac<Sha256> as KeyInit>::new_from_slice(s)
                     .expect("HMAC accepts keys of any length"),
             );
         }
-        (!macs.is_empty()).then_some(Secrets(macs))
+        if macs.is_empty() {
+            return Err(ConfigError::InvalidSecret);
+        }
+        Ok(Secrets(macs))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -125,7 +139,7 @@ impl Secrets {
         let mut mac = self.0[0].clone();
         mac.update(value.as_bytes());
         let tag = mac.finalize().into_bytes();
-        let mut out = String::with_capacity(value.len() + 44);
+        let mut out = String::with_capacity(value.len() + 1 + SIGNATURE_LEN);
         out.push_str(value);
         out.push('.');
         general_purpose::STANDARD_NO_PAD.encode_string(tag, &mut out);
@@ -134,10 +148,21 @@ impl Secrets {
 
     /// The signed part of `cookie` if the signature after its last `.`
     /// verifies with any secret, tried in order (constant-time compare).
+    ///
+    /// The signature must be spelled exactly as [`sign`](Self::sign) (and
+    /// the npm packages) write it: 43 characters of standard base64, no
+    /// padding, no white space, zero trailing bits. The npm packages decode
+    /// it with `atob`, which also accepts a trailing `=`, ASCII white space
+    /// anywhere and non-zero trailing bits; those respellings are refused
+    /// here. `-` and `_` are refused by both.
     pub(crate) fn unsign<'c>(&self, cookie: &'c str) -> Option<&'c str> {
         let dot = cookie.rfind('.')?;
         let (value, hash) = (&cookie[..dot], &cookie[dot + 1..]);
-        let tag = atob(hash)?;
+        if hash.len() != SIGNATURE_LEN {
+            return None;
+        }
+        // Strict: no padding, no white space, canonical trailing bits.
+        let tag = general_purpose::STANDARD_NO_PAD.decode(hash).ok()?;
         self.0
             .iter()
             .any(|m| {
@@ -179,83 +204,49 @@ fn skip_js_space(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// No closing quote: the quoted alternative fails.
-const NO_CLOSE: usize = usize::MAX;
+/// The longest `Cookie` header either parser reads: 64 KiB. A longer one
+/// is not looked at (no cookie is found in it), so the work and memory of
+/// a parse stay bounded whatever a client sends. Browsers send far less,
+/// and servers usually refuse headers this long before any handler runs.
+pub(crate) const MAX_HEADER_LEN: usize = 64 * 1024;
 
-/// For each byte offset `i` that starts a character: where a quoted value
-/// whose content starts at `i` ends (`(?:[^"\\]|\\.)*"`), the offset of its
-/// closing quote, or [`NO_CLOSE`]. One pass from the right, so parsing a
-/// header stays linear however many quotes it opens.
-fn closing_quotes(s: &str) -> Vec<usize> {
-    let mut out = vec![NO_CLOSE; s.len() + 1];
-    let chars: Vec<(usize, char)> = s.char_indices().collect();
-    // `at(k)`: the result for the k-th character (k == len: end of input).
-    let mut by_char = vec![NO_CLOSE; chars.len() + 2];
-    for k in (0..chars.len()).rev() {
-        let (pos, c) = chars[k];
-        by_char[k] = match c {
-            '"' => pos,
-            '\\' => match chars.get(k + 1) {
-                Some(&(_, n)) if !line_terminator(n) => by_char[k + 2],
-                _ => NO_CLOSE,
+/// RFC 6265 optional white space: SP and HTAB only. Names are trimmed of
+/// nothing else, so a name padded with any other (Unicode) white space,
+/// which a browser keeps as a different cookie, never matches.
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// Where the quoted value whose content is `s` ends
+/// (`(?:[^"\\]|\\.)*"`): the offset of its closing quote, if any. A
+/// backslash escapes the next character unless that is a line terminator
+/// (which `.` does not match), and a backslash at the end closes nothing.
+fn closing_quote(s: &str) -> Option<usize> {
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some(i),
+            '\\' => match chars.next() {
+                Some((_, n)) if !line_terminator(n) => {}
+                _ => return None,
             },
-            _ => by_char[k + 1],
-        };
-        out[pos] = by_char[k];
-    }
-    out
-}
-
-/// One pair matched by the Remix headers parser, and where the match ends.
-struct RemixPair<'a> {
-    name: &'a str,
-    value: String,
-    end: usize,
-}
-
-/// Tries the pattern of `parseParams` (`@remix-run/headers`) after its
-/// leading `(?:^|;)`, at byte `i`:
-/// `\s*([^=;\s]+)(\s*=\s*(?:"((?:[^"\\]|\\.)*)"|((?:[^;]|\\;)+))?)?`.
-fn remix_match_at<'s>(s: &'s str, closes: &[usize], i: usize) -> Option<RemixPair<'s>> {
-    let start = skip_js_space(s, i);
-    let mut k = start;
-    while let Some(c) = s[k..].chars().next() {
-        if c == '=' || c == ';' || js_space(c) {
-            break;
-        }
-        k += c.len_utf8();
-    }
-    if k == start {
-        return None;
-    }
-    let name = &s[start..k];
-    let after_ws = skip_js_space(s, k);
-    if !s[after_ws..].starts_with('=') {
-        // No `=value` group: the value is `undefined`, stored as ''.
-        return Some(RemixPair {
-            name,
-            value: String::new(),
-            end: k,
-        });
-    }
-    let v = skip_js_space(s, after_ws + 1);
-    // Quoted alternative.
-    if s[v..].starts_with('"') {
-        if let Some(&close) = closes.get(v + 1).filter(|&&c| c != NO_CLOSE) {
-            return Some(RemixPair {
-                name,
-                value: unescape_trim(&s[v + 1..close]),
-                end: close + 1,
-            });
+            _ => {}
         }
     }
-    // Raw alternative: everything up to the next `;` (possibly nothing).
-    let end = s[v..].find(';').map_or(s.len(), |p| v + p);
-    Some(RemixPair {
-        name,
-        value: unescape_trim(&s[v..end]),
-        end,
-    })
+    None
+}
+
+/// A value as `parseParams` (`@remix-run/headers`) reads it after the `=`:
+/// leading `\s` skipped, then `"quoted"` (closed within this pair) or raw,
+/// `\x` unescaped and trimmed.
+fn remix_value(raw: &str) -> String {
+    let v = &raw[skip_js_space(raw, 0)..];
+    if let Some(content) = v.strip_prefix('"') {
+        if let Some(close) = closing_quote(content) {
+            return unescape_trim(&content[..close]);
+        }
+    }
+    unescape_trim(v)
 }
 
 /// `.replace(/\\(.)/g, '$1').trim()`.
@@ -274,59 +265,51 @@ fn unescape_trim(raw: &str) -> String {
         }
         out.push(c);
     }
-    out.trim_matches(js_space).to_owned()
+    // `trim` in place: one copy of the value at most.
+    out.truncate(out.trim_end_matches(js_space).len());
+    let start = out.len() - out.trim_start_matches(js_space).len();
+    out.drain(..start);
+    out
 }
 
-/// The value of the **first** cookie named `name` in a `Cookie` header, as
-/// the `Cookie` class of `@remix-run/headers` parses it: quoted values
-/// unquoted, `\x` unescaped, trimmed, no percent-decoding; a name without
-/// `=` has the value `''`.
+/// The value of the **first** cookie named exactly `name` in a `Cookie`
+/// header, with the value rules of the `Cookie` class of
+/// `@remix-run/headers`: quoted values unquoted, `\x` unescaped, trimmed,
+/// no percent-decoding; a name without `=` has the value `''`.
+///
+/// Pairs are split on every `;`, as a browser sends them. The name is the
+/// text before the pair's first `=`, trimmed of SP and HTAB only, and must
+/// equal `name` byte for byte. `@remix-run/headers` trims names of all of
+/// JavaScript's `\s`: there `\u{2000}__Host-sid` reads as `__Host-sid`,
+/// though a browser holds it as an ordinary cookie that any subdomain may
+/// set. Here it is another name. Headers longer than [`MAX_HEADER_LEN`]
+/// hold no cookie. Linear time; allocates only the value returned.
 pub(crate) fn remix_cookie_value(header: &str, name: &str) -> Option<String> {
-    // The pattern starts at the beginning of the input or at a `;`; after a
-    // match, the search resumes where it ended.
-    let closes = if header.contains('"') {
-        closing_quotes(header)
-    } else {
-        Vec::new()
-    };
-    let mut from = 0;
-    let mut first = true;
-    loop {
-        let candidate = if first {
-            first = false;
-            remix_match_at(header, &closes, 0).or_else(|| {
-                header
-                    .starts_with(';')
-                    .then(|| remix_match_at(header, &closes, 1))
-                    .flatten()
-            })
-        } else {
-            let semi = from + header[from..].find(';')?;
-            from = semi + 1;
-            remix_match_at(header, &closes, semi + 1)
+    if header.len() > MAX_HEADER_LEN {
+        return None;
+    }
+    for pair in header.split(';') {
+        let (pair_name, value) = match pair.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (pair, None),
         };
-        if let Some(pair) = candidate {
-            if pair.name == name {
-                return Some(pair.value);
-            }
-            from = pair.end;
+        if trim_ows(pair_name) == name {
+            return Some(value.map_or_else(String::new, remix_value));
         }
     }
-}
-
-/// `valueSlice` of the npm `cookie` package: trims spaces and tabs only.
-fn trim_sp_tab(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    None
 }
 
 /// The value of the first cookie named `name` in a `Cookie` header, as
 /// `parse` of the npm `cookie` package (1.x, used by React Router) finds
 /// it: pairs without `=` are skipped, names and values trimmed of spaces and
 /// tabs, values percent-decoded when they hold a `%` and decode (kept as
-/// sent otherwise), no unquoting.
+/// sent otherwise), no unquoting. The trimmed name must equal `name` byte
+/// for byte (`valueSlice` trims SP and HTAB only, as [`trim_ows`] does).
+/// Headers longer than [`MAX_HEADER_LEN`] hold no cookie.
 pub(crate) fn npm_cookie_value(header: &str, name: &str) -> Option<String> {
     let len = header.len();
-    if len < 2 {
+    if !(2..=MAX_HEADER_LEN).contains(&len) {
         return None;
     }
     let mut index = 0;
@@ -338,8 +321,8 @@ pub(crate) fn npm_cookie_value(header: &str, name: &str) -> Option<String> {
             index = header[..eq].rfind(';').map_or(0, |p| p + 1);
             continue;
         }
-        if trim_sp_tab(&header[index..eq]) == name {
-            let raw = trim_sp_tab(&header[eq + 1..end]);
+        if trim_ows(&header[index..eq]) == name {
+            let raw = trim_ows(&header[eq + 1..end]);
             if raw.contains('%') {
                 if let Some(decoded) = decode_uri_component(raw) {
                     return Some(decoded);
@@ -398,42 +381,46 @@ mod tests {
         assert_eq!(remix_cookie_value("x=%41", "x").as_deref(), Some("%41"));
     }
 
-    /// The quoted-value rule scanned directly, for comparison.
-    fn direct_close(s: &str, from: usize) -> usize {
-        let mut j = from;
-        let mut chars = s[from..].chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => return j,
-                '\\' => match chars.next() {
-                    Some(n) if !line_terminator(n) => j += 1 + n.len_utf8(),
-                    _ => return NO_CLOSE,
-                },
-                c => j += c.len_utf8(),
-            }
-        }
-        NO_CLOSE
+    #[test]
+    fn quoted_values_close_within_their_pair() {
+        assert_eq!(closing_quote("ab\"c"), Some(2));
+        assert_eq!(closing_quote("a\\\"b\"c"), Some(4));
+        assert_eq!(closing_quote("a\\\n\""), None); // `\.` does not match a newline
+        assert_eq!(closing_quote("a\\\u{2028}\""), None);
+        assert_eq!(closing_quote("a\\"), None);
+        assert_eq!(closing_quote("open"), None);
+        // A `;` inside quotes ends the pair: the browser's split wins.
+        assert_eq!(
+            remix_cookie_value("x=\"a;b\"; y=1", "x").as_deref(),
+            Some("\"a")
+        );
+        assert_eq!(
+            remix_cookie_value("x=\"a;b\"; y=1", "y").as_deref(),
+            Some("1")
+        );
     }
 
     #[test]
-    fn closing_quotes_agree_with_a_direct_scan() {
-        let alphabet = ['"', '\\', 'a', ';', '\n', '\u{2028}', 'é', ' '];
-        let mut seed = 7u64;
-        for _ in 0..2000 {
-            let len = (seed % 24) as usize;
-            let s: String = (0..len)
-                .map(|_| {
-                    seed = seed
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    alphabet[(seed >> 33) as usize % alphabet.len()]
-                })
-                .collect();
-            let closes = closing_quotes(&s);
-            for (i, _) in s.char_indices() {
-                assert_eq!(closes[i], direct_close(&s, i), "{s:?} at {i}");
-            }
+    fn names_are_trimmed_of_sp_and_htab_only() {
+        assert_eq!(remix_cookie_value(" \tx \t= 1", "x").as_deref(), Some("1"));
+        assert_eq!(npm_cookie_value(" \tx \t= 1", "x").as_deref(), Some("1"));
+        for spoof in [
+            "\u{2000}x=1",
+            "x\u{a0}=1",
+            "\nx=1",
+            "\u{feff}x=1",
+            "x\u{3000}",
+        ] {
+            assert_eq!(remix_cookie_value(spoof, "x"), None, "{spoof:?}");
+            assert_eq!(npm_cookie_value(spoof, "x"), None, "{spoof:?}");
         }
+        let long = format!("x=1; y={}", "a".repeat(MAX_HEADER_LEN));
+        assert_eq!(remix_cookie_value(&long, "x"), None);
+        assert_eq!(npm_cookie_value(&long, "x"), None);
+        let edge = format!("x=1; y={}", "a".repeat(MAX_HEADER_LEN - 7));
+        assert_eq!(edge.len(), MAX_HEADER_LEN);
+        assert_eq!(remix_cookie_value(&edge, "x").as_deref(), Some("1"));
+        assert_eq!(npm_cookie_value(&edge, "x").as_deref(), Some("1"));
     }
 
     #[test]
@@ -461,7 +448,20 @@ mod tests {
         assert_eq!(Secrets::new(["secret2"]).unwrap().unsign(&signed), None);
         assert_eq!(one.unsign("no-dot"), None);
         assert_eq!(one.unsign(&format!("{signed}%^&")), None);
-        assert!(Secrets::new(Vec::<String>::new()).is_none());
-        assert!(Secrets::new(["a", ""]).is_none());
+        assert_eq!(
+            Secrets::new(Vec::<String>::new()).err(),
+            Some(ConfigError::InvalidSecret)
+        );
+        assert_eq!(
+            Secrets::new(["a", ""]).err(),
+            Some(ConfigError::InvalidSecret)
+        );
+        assert!(Secrets::new(["s"; super::super::MAX_SECRETS]).is_ok());
+        assert_eq!(
+            Secrets::new(["s"; super::super::MAX_SECRETS + 1]).err(),
+            Some(ConfigError::TooManySecrets {
+                max: super::super::MAX_SECRETS
+            })
+        );
     }
 }
