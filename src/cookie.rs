@@ -233,6 +233,15 @@ pub(crate) fn values_named<'h>(header: &'h str, name: &'h str) -> impl Iterator<
         .take(MAX_CANDIDATES)
 }
 
+/// Whether a `Vary` header value already lists `Cookie` (or `*`).
+#[cfg(any(feature = "http", feature = "actix"))]
+pub(crate) fn varies_on_cookie(vary: &[u8]) -> bool {
+    vary.split(|&b| b == b',').any(|t| {
+        let t = t.trim_ascii();
+        t == b"*" || t.eq_ignore_ascii_case(b"cookie")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,6 +139,9 @@ pub enum Malformed {
     TooShort,
     /// The signed times are inconsistent (created after issued).
     Times,
+    /// A Remix or React Router cookie (`remix` feature) whose signed data
+    /// is not the JSON of a session.
+    Json,
 }
 
 /// Which time check rejected a verified cookie.
@@ -181,6 +184,7 @@ impl fmt::Display for Malformed {
             Malformed::Base64 => "not canonical unpadded base64url",
             Malformed::TooShort => "too short",
             Malformed::Times => "inconsistent times",
+            Malformed::Json => "signed data is not a session's JSON",
         })
     }
 }

@@ -6,8 +6,6 @@
 //! [`SessionCodec::save_to_headers`] appends the `Set-Cookie` to a
 //! response's headers, leaving every other `Set-Cookie` alone.
 
-use std::borrow::Cow;
-
 use http::header::{COOKIE, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue};
 use time::OffsetDateTime;
@@ -69,20 +67,7 @@ impl SessionCodec {
         headers: &HeaderMap,
         now: OffsetDateTime,
     ) -> Result<Option<Session>, DecodeError> {
-        let mut fields = headers.get_all(COOKIE).iter();
-        let joined: Cow<'_, str> = match (fields.next(), fields.next()) {
-            (None, _) => return Ok(None),
-            (Some(one), None) => String::from_utf8_lossy(one.as_bytes()),
-            _ => Cow::Owned(
-                headers
-                    .get_all(COOKIE)
-                    .iter()
-                    .map(|h| String::from_utf8_lossy(h.as_bytes()))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        };
-        self.try_read_at(Some(&joined), now)
+        crate::cookie_codec::read_fields(self, headers.get_all(COOKIE), now)
     }
 
     /// Appends the `Set-Cookie` for `session` to a response's headers, now;
@@ -143,13 +128,10 @@ fn append_set_cookie(headers: &mut HeaderMap, value: String) {
 /// assert_eq!(vary, ["Accept-Encoding", "Cookie"]);
 /// ```
 pub fn vary_cookie(headers: &mut HeaderMap) {
-    let listed = headers.get_all(VARY).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',')
-                .map(str::trim)
-                .any(|t| t == "*" || t.eq_ignore_ascii_case("cookie"))
-        })
-    });
+    let listed = headers
+        .get_all(VARY)
+        .iter()
+        .any(|v| crate::cookie::varies_on_cookie(v.as_bytes()));
     if !listed {
         headers.append(VARY, HeaderValue::from_static("Cookie"));
     }

@@ -73,11 +73,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "tower", feature = "actix"))]
+mod adapter;
 mod cbor;
 mod codec;
 mod cookie;
+mod cookie_codec;
 mod error;
 mod format;
+#[cfg(any(feature = "tower", feature = "actix"))]
+mod handle;
 #[cfg(feature = "http")]
 mod http;
 mod key;
@@ -95,6 +100,7 @@ pub use codec::{
     Verified,
 };
 pub use cookie::SameSite;
+pub use cookie_codec::CookieCodec;
 pub use error::{
     ConfigError, DecodeError, EncodeError, Expiry, KeyError, Malformed, PayloadError, SessionError,
 };
@@ -107,7 +113,11 @@ pub use value::Value;
 
 #[cfg(feature = "http")]
 pub use self::http::vary_cookie;
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub use adapter::OnSaveError;
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub use handle::SessionHandle;
 #[cfg(feature = "axum")]
 pub use middleware::MissingSessionLayer;
 #[cfg(feature = "tower")]
-pub use middleware::{SessionHandle, SessionLayer, SessionService};
+pub use middleware::{SessionLayer, SessionService};

@@ -6,20 +6,20 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::task::{Context, Poll};
 
-use http::{Request, Response};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderValue, Request, Response, StatusCode};
 use time::OffsetDateTime;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::adapter::{self, OnSaveError, SaveErrorHook};
 use crate::codec::SessionCodec;
-use crate::error::SessionError;
+use crate::cookie_codec::CookieCodec;
+use crate::error::EncodeError;
 use crate::http::vary_cookie;
-use crate::session::Session;
 
 /// A tower [`Layer`] that gives every request a [`SessionHandle`] and
 /// saves the session into the response.
@@ -104,21 +104,54 @@ axum::serve(listener, app).await?;
 ```
 "#
 )]
-#[derive(Clone)]
-pub struct SessionLayer {
-    codec: Arc<RwLock<SessionCodec>>,
+pub struct SessionLayer<C = SessionCodec> {
+    codec: Arc<RwLock<Arc<C>>>,
+    on_save_error: SaveErrorHook,
 }
 
-impl SessionLayer {
-    /// A layer reading and writing sessions with `codec`.
-    pub fn new(codec: SessionCodec) -> SessionLayer {
+impl<C> Clone for SessionLayer<C> {
+    fn clone(&self) -> Self {
         SessionLayer {
-            codec: Arc::new(RwLock::new(codec)),
+            codec: self.codec.clone(),
+            on_save_error: self.on_save_error.clone(),
+        }
+    }
+}
+
+impl<C: CookieCodec + 'static> SessionLayer<C> {
+    /// A layer reading and writing sessions with `codec`: a
+    /// [`SessionCodec`], or any other [`CookieCodec`] (with the `remix`
+    /// feature, a `MigratingCodec` moves Remix cookies to this crate's
+    /// format as they come in).
+    pub fn new(codec: C) -> SessionLayer<C> {
+        SessionLayer {
+            codec: Arc::new(RwLock::new(Arc::new(codec))),
+            on_save_error: SaveErrorHook::default(),
         }
     }
 
+    /// What to answer when a session cannot be saved (too large for a
+    /// cookie, say). The cookie is deleted whatever `hook` returns; the
+    /// default answers `500 Internal Server Error` with an empty body.
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, OnSaveError, SessionCodec, SessionLayer};
+    ///
+    /// let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+    /// // Keep the handler's response, as if the session had been saved.
+    /// let layer = SessionLayer::new(codec).on_save_error(|_error| OnSaveError::KeepResponse);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_save_error(
+        mut self,
+        hook: impl Fn(&EncodeError) -> OnSaveError + Send + Sync + 'static,
+    ) -> SessionLayer<C> {
+        self.on_save_error = SaveErrorHook(Arc::new(hook));
+        self
+    }
+
     /// The codec in use.
-    pub fn codec(&self) -> SessionCodec {
+    pub fn codec(&self) -> Arc<C> {
         self.codec
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -130,23 +163,28 @@ impl SessionLayer {
     /// build a codec whose keyring has the new key as primary and the old
     /// one as a fallback: cookies the old key signed are still accepted and
     /// re-issued with the new one.
-    pub fn set_codec(&self, codec: SessionCodec) {
-        *self.codec.write().unwrap_or_else(PoisonError::into_inner) = codec;
+    pub fn set_codec(&self, codec: C) {
+        *self.codec.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(codec);
     }
 }
 
-impl fmt::Debug for SessionLayer {
+impl<C: fmt::Debug> fmt::Debug for SessionLayer<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let codec = self
+            .codec
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         f.debug_struct("SessionLayer")
-            .field("codec", &self.codec())
+            .field("codec", &codec)
             .finish()
     }
 }
 
-impl<S> Layer<S> for SessionLayer {
-    type Service = SessionService<S>;
+impl<S, C> Layer<S> for SessionLayer<C> {
+    type Service = SessionService<S, C>;
 
-    fn layer(&self, inner: S) -> SessionService<S> {
+    fn layer(&self, inner: S) -> SessionService<S, C> {
         SessionService {
             inner,
             layer: self.clone(),
@@ -155,18 +193,36 @@ impl<S> Layer<S> for SessionLayer {
 }
 
 /// The service made by [`SessionLayer`].
-#[derive(Clone, Debug)]
-pub struct SessionService<S> {
+pub struct SessionService<S, C = SessionCodec> {
     inner: S,
-    layer: SessionLayer,
+    layer: SessionLayer<C>,
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+impl<S: Clone, C> Clone for SessionService<S, C> {
+    fn clone(&self) -> Self {
+        SessionService {
+            inner: self.inner.clone(),
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, C: fmt::Debug> fmt::Debug for SessionService<S, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionService")
+            .field("inner", &self.inner)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+impl<S, C, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, C>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
     S::Error: 'static,
-    ResBody: 'static,
+    C: CookieCodec + 'static,
+    ResBody: Default + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -177,253 +233,40 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let codec = self.layer.codec();
-        let (session, had_cookie) =
-            match codec.try_read_headers_at(req.headers(), OffsetDateTime::now_utc()) {
-                Ok(Some(session)) => (session, true),
-                Ok(None) => (Session::new(), false),
-                Err(reason) => {
-                    tracing::info!(
-                        cookie = codec.name(),
-                        %reason,
-                        "session cookie refused; starting a new session"
-                    );
-                    (Session::new(), true)
-                }
-            };
-        let handle = SessionHandle::new(session);
-        req.extensions_mut().insert(handle.clone());
+        let codec: Arc<dyn CookieCodec> = self.layer.codec();
+        let now = OffsetDateTime::now_utc();
+        let read = crate::cookie_codec::read_fields(&*codec, req.headers().get_all(COOKIE), now);
+        let started = adapter::start(codec, read);
+        req.extensions_mut().insert(started.handle.clone());
+        let hook = self.layer.on_save_error.clone();
         let future = self.inner.call(req);
         Box::pin(async move {
             let mut response = future.await?;
-            let state = handle.state();
+            let own = adapter::sets_cookie_named(
+                response.headers().get_all(SET_COOKIE),
+                started.cookie_name(),
+            );
+            let finish = started.finish(own, &hook, OffsetDateTime::now_utc());
+            if let Some(OnSaveError::Status(code)) = finish.on_error {
+                let mut empty = Response::new(ResBody::default());
+                *empty.status_mut() =
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                response = empty;
+            }
             let headers = response.headers_mut();
-            let wrote = if sets_cookie_named(headers, codec.name()) {
-                tracing::warn!(
-                    cookie = codec.name(),
-                    "the handler set the session cookie itself; the layer adds no Set-Cookie"
-                );
-                false
-            } else {
-                let result = if state.replaced && !state.session.is_dirty() {
-                    // Replaced by an empty, unchanged session: drop the cookie.
-                    codec.remove_from_headers(headers);
-                    Ok(true)
-                } else {
-                    codec.save_to_headers(&state.session, headers)
-                };
-                result.unwrap_or_else(|error| {
-                    // Fail closed: the browser must not keep the old cookie,
-                    // which may carry what the handler meant to take away.
-                    tracing::error!(
-                        cookie = codec.name(),
-                        %error,
-                        "session could not be saved; the cookie is deleted"
-                    );
-                    codec.remove_from_headers(headers);
-                    true
-                })
-            };
-            if had_cookie || state.accessed || wrote {
+            if let Some(cookie) = finish.set_cookie {
+                // The name and attributes were validated when the codec was
+                // built and the value is base64url or base64: always a
+                // valid header value.
+                if let Ok(value) = HeaderValue::try_from(cookie) {
+                    headers.append(SET_COOKIE, value);
+                }
+            }
+            if finish.vary {
                 vary_cookie(headers);
             }
             Ok(response)
         })
-    }
-}
-
-/// Whether `headers` already hold a `Set-Cookie` for the cookie `name`
-/// (its name compared byte for byte, trimmed of SP and HTAB only).
-fn sets_cookie_named(headers: &http::HeaderMap, name: &str) -> bool {
-    let ows = |b: &u8| *b == b' ' || *b == b'\t';
-    headers.get_all(http::header::SET_COOKIE).iter().any(|v| {
-        let v = v.as_bytes();
-        let Some(eq) = v.iter().position(|&b| b == b'=') else {
-            return false;
-        };
-        let mut n = &v[..eq];
-        while let [first, rest @ ..] = n {
-            if !ows(first) {
-                break;
-            }
-            n = rest;
-        }
-        while let [rest @ .., last] = n {
-            if !ows(last) {
-                break;
-            }
-            n = rest;
-        }
-        n == name.as_bytes()
-    })
-}
-
-struct State {
-    session: Session,
-    replaced: bool,
-    /// Whether the handler used the session: the response may depend on
-    /// it, so it varies with the `Cookie` header.
-    accessed: bool,
-}
-
-/// The request's session, shared between the handler and [`SessionLayer`].
-///
-/// Cloning is cheap and every clone is the same session. Each method locks
-/// it for the duration of the call; [`lock`](SessionHandle::lock) gives the
-/// [`Session`] itself for several steps at once (do not hold the guard
-/// across an `.await`).
-///
-/// With the `axum` feature, `SessionHandle` is an extractor; without the
-/// layer, extracting it fails with `500 Internal Server Error`.
-#[derive(Clone)]
-pub struct SessionHandle {
-    inner: Arc<Mutex<State>>,
-}
-
-impl SessionHandle {
-    /// A handle on `session`, as the layer makes for each request. Useful
-    /// in tests of handlers.
-    pub fn new(session: Session) -> SessionHandle {
-        SessionHandle {
-            inner: Arc::new(Mutex::new(State {
-                session,
-                replaced: false,
-                accessed: false,
-            })),
-        }
-    }
-
-    fn state(&self) -> MutexGuard<'_, State> {
-        // A panic in another holder cannot leave a Session half-updated in a
-        // way that matters here: every Session method keeps it consistent.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The state, recording that the handler used the session.
-    fn access(&self) -> MutexGuard<'_, State> {
-        let mut state = self.state();
-        state.accessed = true;
-        state
-    }
-
-    /// Locks the session for several operations at once.
-    pub fn lock(&self) -> impl std::ops::DerefMut<Target = Session> + '_ {
-        SessionGuard(self.access())
-    }
-
-    /// A copy of the session as it is now.
-    pub fn snapshot(&self) -> Session {
-        self.access().session.clone()
-    }
-
-    /// See [`Session::id`].
-    pub fn id(&self) -> String {
-        self.access().session.id().to_owned()
-    }
-
-    /// See [`Session::get`].
-    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
-        self.access().session.get(key)
-    }
-
-    /// See [`Session::has`].
-    pub fn has(&self, key: &str) -> bool {
-        self.access().session.has(key)
-    }
-
-    /// See [`Session::set`].
-    pub fn set<T: Serialize>(&self, key: impl Into<String>, value: T) -> Result<(), SessionError> {
-        self.access().session.set(key, value)
-    }
-
-    /// See [`Session::unset`].
-    pub fn unset(&self, key: &str) -> Result<(), SessionError> {
-        self.access().session.unset(key)
-    }
-
-    /// See [`Session::flash`].
-    pub fn flash<T: Serialize>(
-        &self,
-        key: impl Into<String>,
-        value: T,
-    ) -> Result<(), SessionError> {
-        self.access().session.flash(key, value)
-    }
-
-    /// See [`Session::regenerate_id`].
-    pub fn regenerate_id(&self, delete_old: bool) -> Result<(), SessionError> {
-        self.access().session.regenerate_id(delete_old)
-    }
-
-    /// See [`Session::destroy`]: the response deletes the cookie.
-    pub fn destroy(&self) {
-        self.access().session.destroy();
-    }
-
-    /// See [`Session::touch`]: the response carries a new cookie.
-    pub fn touch(&self) {
-        self.access().session.touch();
-    }
-
-    /// See [`Session::is_dirty`].
-    pub fn is_dirty(&self) -> bool {
-        self.access().session.is_dirty()
-    }
-
-    /// See [`Session::is_destroyed`].
-    pub fn is_destroyed(&self) -> bool {
-        self.access().session.is_destroyed()
-    }
-
-    /// Puts `session` in place of the current one and returns the latter.
-    ///
-    /// The response carries `session`'s cookie, or deletes the cookie if
-    /// `session` is empty and unchanged: the replaced session never comes
-    /// back. For
-    /// example, a logout that still shows a flash message:
-    ///
-    /// ```
-    /// use cookie_session::{Session, SessionHandle};
-    ///
-    /// let handle = SessionHandle::new(Session::new());
-    /// handle.set("user", "alice")?;
-    /// let old = handle.replace(Session::new());
-    /// handle.flash("notice", "Logged out")?;
-    /// assert_eq!(old.get::<String>("user")?.as_deref(), Some("alice"));
-    /// assert_eq!(handle.get::<String>("user")?, None);
-    /// # Ok::<(), cookie_session::SessionError>(())
-    /// ```
-    pub fn replace(&self, mut session: Session) -> Session {
-        if !session.is_empty() {
-            // Its data must reach the cookie even if it is unchanged.
-            session.mark_dirty();
-        }
-        let mut state = self.access();
-        state.replaced = true;
-        std::mem::replace(&mut state.session, session)
-    }
-}
-
-impl fmt::Debug for SessionHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SessionHandle")
-            .field(&self.state().session)
-            .finish()
-    }
-}
-
-struct SessionGuard<'a>(MutexGuard<'a, State>);
-
-impl std::ops::Deref for SessionGuard<'_> {
-    type Target = Session;
-    fn deref(&self) -> &Session {
-        &self.0.session
-    }
-}
-
-impl std::ops::DerefMut for SessionGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Session {
-        &mut self.0.session
     }
 }
 
@@ -434,7 +277,8 @@ mod axum_impl {
     use http::StatusCode;
     use http::request::Parts;
 
-    use super::SessionHandle;
+    use crate::error::SessionError;
+    use crate::handle::SessionHandle;
 
     /// The rejection when a handler asks for a [`SessionHandle`] but no
     /// [`SessionLayer`](super::SessionLayer) runs in front of it: a
@@ -453,6 +297,26 @@ mod axum_impl {
     impl IntoResponse for MissingSessionLayer {
         fn into_response(self) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+        }
+    }
+
+    /// With the `axum` feature, handlers can use `?` on session calls: an
+    /// error answers `500 Internal Server Error` with no detail in the body
+    /// (it is logged at `error` level).
+    ///
+    /// ```
+    /// use cookie_session::{SessionError, SessionHandle};
+    ///
+    /// async fn visit(session: SessionHandle) -> Result<String, SessionError> {
+    ///     let n: u32 = session.get("n")?.unwrap_or(0) + 1;
+    ///     session.set("n", n)?;
+    ///     Ok(format!("visit {n}"))
+    /// }
+    /// ```
+    impl IntoResponse for SessionError {
+        fn into_response(self) -> Response {
+            tracing::error!(error = %self, "session error in a handler");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 

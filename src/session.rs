@@ -504,7 +504,7 @@ impl Session {
         self.id = Shared::from_vec(id.into_bytes());
     }
 
-    #[cfg(any(feature = "remix", feature = "tower"))]
+    #[cfg(any(feature = "remix", feature = "tower", feature = "actix"))]
     pub(crate) fn mark_dirty(&mut self) {
         self.dirty = true;
     }

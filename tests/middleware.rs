@@ -193,6 +193,9 @@ fn too_large_session_is_logged_and_the_cookie_deleted() {
     let all = set_cookies(&res);
     assert_eq!(all.len(), 1, "{all:?}");
     assert!(all[0].starts_with("sid=;") && all[0].contains("Max-Age=0"));
+    // Loud by default: 500, with no detail in the body.
+    assert_eq!(res.status(), 500);
+    assert_eq!(res.body(), "");
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert!(
         logs[0].starts_with("ERROR") && logs[0].contains("too large"),
@@ -267,7 +270,10 @@ fn a_revoked_cookie_gives_a_fresh_session_and_the_reason_is_logged() {
     });
     assert_eq!(res.body(), "None");
     assert!(varies(&res));
-    assert!(set_cookies(&res).is_empty());
+    // Deleted once, so the browser stops sending it.
+    let all = set_cookies(&res);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert!(all[0].starts_with("sid=;") && all[0].contains("Max-Age=0"));
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert!(
         logs[0].starts_with("INFO") && logs[0].contains("session revoked"),
@@ -310,4 +316,116 @@ fn a_read_only_request_with_a_cookie_due_for_refresh_gets_a_new_one() {
     assert!(v.issued_at >= now.unix_timestamp() as u64);
     assert_eq!(v.session.id(), s.id());
     assert_eq!(v.session.get::<u32>("n").unwrap(), Some(5));
+}
+
+#[test]
+fn on_save_error_can_keep_the_handlers_response() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]))
+        .on_save_error(|_| cookie_session::OnSaveError::KeepResponse);
+    let res = run(&layer, &[], |h, res| {
+        h.set("big", "x".repeat(5000)).unwrap();
+        *res.body_mut() = "kept".into();
+    });
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.body(), "kept");
+    assert!(set_cookies(&res)[0].starts_with("sid=;"));
+    let layer = layer.on_save_error(|_| cookie_session::OnSaveError::Status(413));
+    let res = run(&layer, &[], |h, _| h.set("big", "x".repeat(5000)).unwrap());
+    assert_eq!(res.status(), 413);
+}
+
+#[test]
+fn a_handler_can_check_that_the_session_still_fits() {
+    let layer = SessionLayer::new(codec(&[SECRET_A]));
+    let res = run(&layer, &[], |h, res| {
+        h.set("small", "x").unwrap();
+        let small = h.fits();
+        h.set("big", "x".repeat(5000)).unwrap();
+        let big = h.fits();
+        h.unset("big").unwrap();
+        *res.body_mut() = format!("{small} {big} {}", h.fits());
+    });
+    assert_eq!(res.body(), "true false true");
+    assert_eq!(res.status(), 200);
+    assert!(session_pair(&res).len() > 10);
+}
+
+#[cfg(feature = "remix")]
+mod remix {
+    use super::*;
+    use cookie_session::remix::{MigratingCodec, RemixCodec, RemixFormat, Write};
+
+    fn legacy(format: RemixFormat) -> RemixCodec {
+        RemixCodec::builder("sid", format)
+            .secrets(["a secret of the Node app"])
+            .build()
+            .unwrap()
+    }
+
+    fn remix_pair(codec: &RemixCodec, n: u32) -> String {
+        let mut s = Session::new();
+        s.set("n", n).unwrap();
+        let set_cookie = codec.save(&s).unwrap().unwrap();
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_remix_cookie_comes_out_of_the_layer_as_v1() {
+        for format in [RemixFormat::Remix3, RemixFormat::ReactRouter] {
+            let legacy = legacy(format);
+            let v1 = codec(&[SECRET_A]);
+            let migrating =
+                MigratingCodec::new(v1.clone(), legacy.clone(), Write::CookieSession).unwrap();
+            let layer = SessionLayer::new(migrating);
+            // A handler that only reads: the cookie is rewritten all the same.
+            let res = run(&layer, &[&remix_pair(&legacy, 7)], peek);
+            assert_eq!(res.body(), "Some(7)", "{format:?}");
+            let pair = session_pair(&res);
+            let value = pair.strip_prefix("sid=").unwrap();
+            let s = v1.decode(value).unwrap();
+            assert_eq!(s.get::<u32>("n").unwrap(), Some(7));
+            // From then on, it is read as v1 and not rewritten.
+            let res = run(&layer, &[&pair], peek);
+            assert_eq!(res.body(), "Some(7)");
+            assert!(set_cookies(&res).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_remix_codec_runs_behind_the_layer_and_the_codec_can_be_swapped() {
+        let legacy = legacy(RemixFormat::Remix3);
+        let layer = SessionLayer::new(legacy.clone());
+        let res = run(&layer, &[], count);
+        let pair = session_pair(&res);
+        assert!(legacy.decode(pair.strip_prefix("sid=").unwrap()).is_some());
+        // A forged Remix cookie is refused, logged and deleted.
+        let forged = remix_pair(&super::remix::legacy_other(), 1);
+        let (res, logs) = run_logged(&layer, &[&forged], peek);
+        assert_eq!(res.body(), "None");
+        assert!(logs[0].contains("signature"), "{logs:?}");
+        assert!(set_cookies(&res)[0].starts_with("sid=;"));
+
+        let migrating = SessionLayer::new(
+            MigratingCodec::new(codec(&[SECRET_A]), legacy.clone(), Write::Remix).unwrap(),
+        );
+        let res = run(&migrating, &[&pair], count);
+        assert_eq!(res.body(), "2");
+        migrating.set_codec(
+            MigratingCodec::new(codec(&[SECRET_A]), legacy, Write::CookieSession).unwrap(),
+        );
+        let res = run(&migrating, &[&session_pair(&res)], count);
+        assert_eq!(res.body(), "3");
+        let v1 = codec(&[SECRET_A]);
+        assert!(
+            v1.decode(session_pair(&res).strip_prefix("sid=").unwrap())
+                .is_ok()
+        );
+    }
+
+    fn legacy_other() -> RemixCodec {
+        RemixCodec::builder("sid", RemixFormat::Remix3)
+            .secrets(["another Node app's secret"])
+            .build()
+            .unwrap()
+    }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::codec::SessionCodec;
-use crate::error::{ConfigError, EncodeError};
+use crate::cookie_codec::CookieCodec;
+use crate::error::{ConfigError, DecodeError, EncodeError, Malformed};
 use crate::session::{Session, generate_id};
 
 use super::RemixCodec;
@@ -193,20 +194,46 @@ impl MigratingCodec {
         cookie_header: Option<&str>,
         now: OffsetDateTime,
     ) -> Option<(Session, Source)> {
-        if let Ok(Some(mut s)) = self.current.try_read_at(cookie_header, now) {
-            if self.write == Write::Remix {
-                s.mark_dirty();
+        self.read_reason(cookie_header, now).ok().flatten()
+    }
+
+    /// [`try_read_at`](Self::try_read_at) with the reason a cookie was
+    /// refused: the v1 codec's, unless the value looks like a Remix one
+    /// (v1 values are unpadded base64url and never hold a `.`), then the
+    /// Remix codec's.
+    fn read_reason(
+        &self,
+        cookie_header: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Option<(Session, Source)>, DecodeError> {
+        let v1_error = match self.current.try_read_at(cookie_header, now) {
+            Ok(Some(mut s)) => {
+                if self.write == Write::Remix {
+                    s.mark_dirty();
+                }
+                return Ok(Some((s, Source::CookieSession)));
             }
-            return Some((s, Source::CookieSession));
-        }
-        let mut s = self.legacy.try_read(cookie_header)?;
+            Ok(None) => None,
+            Err(e) => Some(e),
+        };
+        let legacy = match CookieCodec::read_cookie(&self.legacy, cookie_header, now) {
+            Ok(Some(s)) => s,
+            Ok(None) => return v1_error.map_or(Ok(None), Err),
+            Err(e) => {
+                return Err(match v1_error {
+                    Some(v1) if v1 != DecodeError::Malformed(Malformed::Base64) => v1,
+                    _ => e,
+                });
+            }
+        };
+        let mut s = legacy;
         if self.write == Write::CookieSession {
             if s.id().is_empty() {
                 s.replace_id(generate_id());
             }
             s.mark_dirty();
         }
-        Some((s, Source::Remix))
+        Ok(Some((s, Source::Remix)))
     }
 
     /// The `Set-Cookie` header value for `session` in the format written,
@@ -247,5 +274,34 @@ impl fmt::Debug for MigratingCodec {
             .field("legacy", &self.legacy)
             .field("write", &self.write)
             .finish()
+    }
+}
+
+/// The codec interface of the framework adapters:
+/// `SessionLayer::new(migrating_codec)` reads both formats and writes the
+/// one chosen, so a Remix cookie comes out as a v1 one on its first request.
+impl CookieCodec for MigratingCodec {
+    fn cookie_name(&self) -> &str {
+        self.name()
+    }
+
+    fn read_cookie(
+        &self,
+        cookie_header: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, DecodeError> {
+        Ok(self.read_reason(cookie_header, now)?.map(|(s, _)| s))
+    }
+
+    fn write_cookie(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, EncodeError> {
+        self.save_at(session, now)
+    }
+
+    fn removal_cookie(&self) -> String {
+        self.removal()
     }
 }

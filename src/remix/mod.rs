@@ -116,7 +116,8 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::cookie::{Attributes, SameSite};
-use crate::error::{ConfigError, EncodeError};
+use crate::cookie_codec::CookieCodec;
+use crate::error::{ConfigError, DecodeError, EncodeError, Malformed};
 use crate::session::{Session, SessionData, ValueMap};
 
 mod json;
@@ -348,12 +349,23 @@ impl RemixCodec {
     /// documentation](self)). A session that arrived with flash is
     /// [dirty](Session::is_dirty), so that saving it drops the flash.
     pub fn try_read(&self, cookie_header: Option<&str>) -> Option<Session> {
-        let header = cookie_header.filter(|h| !h.is_empty())?;
-        let value = match self.inner.format {
-            RemixFormat::Remix3 => wire::remix_cookie_value(header, self.name())?,
-            RemixFormat::ReactRouter => wire::npm_cookie_value(header, self.name())?,
+        self.read_reason(cookie_header).ok().flatten()
+    }
+
+    /// [`try_read`](Self::try_read) with the reason a cookie was refused:
+    /// `Ok(None)` when there is no cookie of the name (or it is empty).
+    fn read_reason(&self, cookie_header: Option<&str>) -> Result<Option<Session>, DecodeError> {
+        let Some(header) = cookie_header.filter(|h| !h.is_empty()) else {
+            return Ok(None);
         };
-        self.decode(&value)
+        let value = match self.inner.format {
+            RemixFormat::Remix3 => wire::remix_cookie_value(header, self.name()),
+            RemixFormat::ReactRouter => wire::npm_cookie_value(header, self.name()),
+        };
+        match value {
+            Some(v) if !v.is_empty() => self.decode_reason(&v).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// A session from a cookie value as this format's `Cookie` header parser
@@ -371,14 +383,32 @@ impl RemixCodec {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn decode(&self, value: &str) -> Option<Session> {
-        if value.is_empty() || self.name().len() + 1 + value.len() > MAX_SIZE {
-            return None;
+        self.decode_reason(value).ok()
+    }
+
+    /// [`decode`](Self::decode) with the reason a value was refused.
+    fn decode_reason(&self, value: &str) -> Result<Session, DecodeError> {
+        let size = self.name().len() + 1 + value.len();
+        if size > MAX_SIZE {
+            return Err(DecodeError::TooLarge {
+                size,
+                limit: MAX_SIZE,
+            });
         }
-        let encoded = self.inner.secrets.unsign(value)?;
-        match self.inner.format {
-            RemixFormat::Remix3 => remix3_session(payload_tree(encoded)?),
-            RemixFormat::ReactRouter => react_router_session(payload_tree(encoded)?),
+        if value.is_empty() {
+            return Err(DecodeError::Malformed(Malformed::TooShort));
         }
+        let encoded = self
+            .inner
+            .secrets
+            .unsign(value)
+            .ok_or(DecodeError::BadSignature)?;
+        let tree = payload_tree(encoded);
+        let session = match self.inner.format {
+            RemixFormat::Remix3 => tree.and_then(remix3_session),
+            RemixFormat::ReactRouter => tree.and_then(react_router_session),
+        };
+        session.ok_or(DecodeError::Malformed(Malformed::Json))
     }
 
     /// The signed cookie value for `session`'s data, as it is before the
@@ -733,4 +763,37 @@ fn react_router_session(tree: ciborium::Value) -> Option<Session> {
         };
     }
     Some(Session::from_data("", data))
+}
+
+/// The codec interface of the framework adapters: `SessionLayer::new(remix_codec)`.
+///
+/// `read_cookie` refuses a cookie that does not verify with
+/// [`DecodeError::BadSignature`], one whose signed data is not a session
+/// with [`Malformed::Json`](crate::Malformed::Json), and one over 4096
+/// bytes with [`DecodeError::TooLarge`]; these formats carry no expiry, so
+/// `now` is not used.
+impl CookieCodec for RemixCodec {
+    fn cookie_name(&self) -> &str {
+        self.name()
+    }
+
+    fn read_cookie(
+        &self,
+        cookie_header: Option<&str>,
+        _now: time::OffsetDateTime,
+    ) -> Result<Option<Session>, DecodeError> {
+        self.read_reason(cookie_header)
+    }
+
+    fn write_cookie(
+        &self,
+        session: &Session,
+        _now: time::OffsetDateTime,
+    ) -> Result<Option<String>, EncodeError> {
+        self.save(session)
+    }
+
+    fn removal_cookie(&self) -> String {
+        self.removal()
+    }
 }

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use cookie_session::{SessionHandle, SessionLayer};
+use cookie_session::{CookieCodec, SessionHandle, SessionLayer};
 use http::header::{COOKIE, SET_COOKIE, VARY};
 use http::{HeaderValue, Request, Response};
 use tower::{Layer, ServiceExt, service_fn};
@@ -13,7 +13,11 @@ pub type Handler = fn(&SessionHandle, &mut Response<String>);
 
 /// Runs one request through the layer with `handler`, sending `cookies`
 /// as separate `Cookie` headers.
-pub fn run(layer: &SessionLayer, cookies: &[&str], handler: Handler) -> Response<String> {
+pub fn run<C: CookieCodec + 'static>(
+    layer: &SessionLayer<C>,
+    cookies: &[&str],
+    handler: Handler,
+) -> Response<String> {
     let svc = layer.layer(service_fn(move |req: Request<()>| async move {
         let handle = req.extensions().get::<SessionHandle>().unwrap().clone();
         let mut res = Response::new(String::new());
@@ -33,8 +37,8 @@ pub fn run(layer: &SessionLayer, cookies: &[&str], handler: Handler) -> Response
 }
 
 /// Like [`run`], returning the events logged meanwhile too.
-pub fn run_logged(
-    layer: &SessionLayer,
+pub fn run_logged<C: CookieCodec + 'static>(
+    layer: &SessionLayer<C>,
     cookies: &[&str],
     handler: Handler,
 ) -> (Response<String>, Vec<String>) {
