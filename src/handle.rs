@@ -21,7 +21,9 @@ pub(crate) struct State {
     pub(crate) accessed: bool,
 }
 
-/// The request's session, shared between the handler and [`SessionLayer`].
+/// The request's session, shared between the handler and the adapter that
+/// loads and saves it ([`SessionLayer`](crate::SessionLayer) for tower and
+/// axum).
 ///
 /// Cloning is cheap and every clone is the same session. Each method locks
 /// it for the duration of the call; [`lock`](SessionHandle::lock) gives the

@@ -94,6 +94,10 @@ mod value;
 #[cfg(feature = "remix")]
 pub mod remix;
 
+/// The `time` crate, whose `Duration` and `OffsetDateTime` this crate's API
+/// takes: use it as `cookie_session::time` without a dependency of your own.
+pub use time;
+
 pub use cbor::MAX_NESTING;
 pub use codec::{
     DEFAULT_MAX_AGE, MAX_CLOCK_SKEW, MAX_COOKIE_SIZE, Reissue, SessionCodec, SessionCodecBuilder,

@@ -21,7 +21,7 @@ use crate::cookie_codec::CookieCodec;
 use crate::error::EncodeError;
 use crate::http::vary_cookie;
 
-/// A tower [`Layer`] that gives every request a [`SessionHandle`] and
+/// A tower [`Layer`] that gives every request a [`SessionHandle`](crate::SessionHandle) and
 /// saves the session into the response.
 ///
 /// For every request the layer
@@ -29,7 +29,7 @@ use crate::http::vary_cookie;
 /// 1. reads the session from the `Cookie` headers (a fresh one if there is
 ///    none, or if the cookie is refused: the reason is logged through
 ///    `tracing` at `info` level, never the cookie);
-/// 2. puts a [`SessionHandle`] into the request's extensions (with the
+/// 2. puts a [`SessionHandle`](crate::SessionHandle) into the request's extensions (with the
 ///    `axum` feature, the handle is an extractor);
 /// 3. after the handler, appends a `Set-Cookie` only if the session is
 ///    dirty or destroyed (none if the handler set a cookie of the session's
@@ -280,7 +280,7 @@ mod axum_impl {
     use crate::error::SessionError;
     use crate::handle::SessionHandle;
 
-    /// The rejection when a handler asks for a [`SessionHandle`] but no
+    /// The rejection when a handler asks for a [`SessionHandle`](crate::SessionHandle) but no
     /// [`SessionLayer`](super::SessionLayer) runs in front of it: a
     /// configuration error, answered with `500 Internal Server Error`.
     #[derive(Debug, Clone, Copy)]
