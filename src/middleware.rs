@@ -61,6 +61,13 @@ use crate::http::vary_cookie;
 /// # }).unwrap();
 /// ```
 ///
+/// Sliding refresh and revocation are the codec's
+/// ([`refresh_after`](crate::SessionCodecBuilder::refresh_after),
+/// [`revoked_when`](crate::SessionCodecBuilder::revoked_when)), so they work
+/// here unchanged: a cookie due for refresh is re-issued even by a handler
+/// that only reads, and a revoked one gives a fresh session, its reason
+/// (`session revoked`) logged and the cookie deleted.
+///
 /// Clones share the codec: [`set_codec`](SessionLayer::set_codec) on any
 /// clone changes it for every service the layer made, e.g. to rotate keys
 /// without a restart.
