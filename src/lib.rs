@@ -66,7 +66,7 @@
 //!   handler, hands it over as a `SessionHandle` and writes `Set-Cookie`
 //!   only when the session changed. Implies `http`.
 //! - `axum`: `SessionHandle` is an axum extractor. Implies `tower`.
-//! - `actix`: the [`actix`](crate::actix) module: `SessionMiddleware`, the
+//! - `actix`: the `actix` module: `SessionMiddleware`, the
 //!   same middleware for actix-web 4, and `SessionHandle` as an actix-web
 //!   extractor. Independent of `http` and `tower`.
 //! - `cli`: the `cookie-session` command-line tool.

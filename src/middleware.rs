@@ -19,6 +19,8 @@ use crate::adapter::{self, OnSaveError, SaveErrorHook};
 use crate::codec::SessionCodec;
 use crate::cookie_codec::CookieCodec;
 use crate::error::EncodeError;
+#[cfg(doc)]
+use crate::handle::SessionHandle;
 use crate::http::vary_cookie;
 
 /// A tower [`Layer`] that gives every request a [`SessionHandle`] and

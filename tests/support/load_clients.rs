@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cookie_session::SessionHandle;
-use http::header::{COOKIE, HOST, SET_COOKIE, VARY};
-use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
+use hyper::http::header::{COOKIE, HOST, SET_COOKIE, VARY};
+use hyper::http::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::net::TcpStream;
