@@ -84,7 +84,8 @@ use crate::handle::SessionHandle;
 /// )
 /// .await;
 /// let res = test::call_service(&app, test::TestRequest::get().to_request()).await;
-/// assert!(res.headers()["set-cookie"].to_str()?.starts_with("sid="));
+/// let set_cookie = res.headers().get("set-cookie").unwrap().to_str()?;
+/// assert!(set_cookie.starts_with("sid="));
 /// assert_eq!(test::read_body(res).await, "visit 1");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();

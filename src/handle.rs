@@ -90,7 +90,8 @@ impl SessionHandle {
     /// async fn handler(session: SessionHandle) -> Result<(), cookie_session::SessionError> {
     ///     let user = {
     ///         let mut s = session.lock();
-    ///         s.set("visits", s.get::<u32>("visits")?.unwrap_or(0) + 1)?;
+    ///         let visits = s.get::<u32>("visits")?.unwrap_or(0) + 1;
+    ///         s.set("visits", visits)?;
     ///         s.get::<String>("user")?
     ///     }; // the guard is dropped here
     ///     if let Some(user) = user {
