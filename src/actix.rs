@@ -45,7 +45,7 @@ use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -54,7 +54,7 @@ use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE, VARY};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use time::OffsetDateTime;
 
-use crate::adapter::{self, OnSaveError, SaveErrorHook};
+use crate::adapter::{self, OnSaveError, SaveErrorHook, SharedCodec};
 use crate::codec::SessionCodec;
 use crate::cookie_codec::CookieCodec;
 use crate::error::{EncodeError, SessionError};
@@ -95,7 +95,7 @@ use crate::handle::SessionHandle;
 /// any clone changes it for every worker, e.g. to rotate keys without a
 /// restart.
 pub struct SessionMiddleware<C = SessionCodec> {
-    codec: Arc<RwLock<Arc<C>>>,
+    codec: SharedCodec<C>,
     on_save_error: SaveErrorHook,
 }
 
@@ -115,7 +115,7 @@ impl<C: CookieCodec + 'static> SessionMiddleware<C> {
     /// format as they come in).
     pub fn new(codec: C) -> SessionMiddleware<C> {
         SessionMiddleware {
-            codec: Arc::new(RwLock::new(Arc::new(codec))),
+            codec: SharedCodec::new(codec),
             on_save_error: SaveErrorHook::default(),
         }
     }
@@ -143,10 +143,7 @@ impl<C: CookieCodec + 'static> SessionMiddleware<C> {
 
     /// The codec in use.
     pub fn codec(&self) -> Arc<C> {
-        self.codec
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.codec.get()
     }
 
     /// Replaces the codec for the requests that start from now on (requests
@@ -155,19 +152,14 @@ impl<C: CookieCodec + 'static> SessionMiddleware<C> {
     /// the new key as primary and the old one as a fallback: cookies the old
     /// key signed are still accepted and re-issued with the new one.
     pub fn set_codec(&self, codec: C) {
-        *self.codec.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(codec);
+        self.codec.set(codec);
     }
 }
 
 impl<C: fmt::Debug> fmt::Debug for SessionMiddleware<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let codec = self
-            .codec
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
         f.debug_struct("SessionMiddleware")
-            .field("codec", &codec)
+            .field("codec", &self.codec)
             .finish()
     }
 }
