@@ -66,6 +66,12 @@
 //!   handler, hands it over as a `SessionHandle` and writes `Set-Cookie`
 //!   only when the session changed. Implies `http`.
 //! - `axum`: `SessionHandle` is an axum extractor. Implies `tower`.
+//! - `actix`: the `actix` module: `SessionMiddleware`, the
+//!   same middleware for actix-web 4, and `SessionHandle` as an actix-web
+//!   extractor. Independent of `http` and `tower`.
+//! - `cli`: the `cookie-session` command-line tool.
+//! - `remix`: read and write the session cookies of Remix and React
+//!   Router, and migrate them to this crate's format.
 //!
 //! The wire format is specified in `docs/FORMAT.md`, with test vectors in
 //! `tests/vectors/`.
@@ -73,6 +79,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(any(feature = "tower", feature = "actix"))]
 mod adapter;
 mod cbor;
@@ -117,6 +125,8 @@ pub use value::Value;
 
 #[cfg(feature = "http")]
 pub use self::http::vary_cookie;
+#[cfg(feature = "actix")]
+pub use actix::{MissingSessionMiddleware, SessionMiddleware, SessionMiddlewareService};
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub use adapter::OnSaveError;
 #[cfg(any(feature = "tower", feature = "actix"))]

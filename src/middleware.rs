@@ -6,7 +6,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::{COOKIE, SET_COOKIE};
@@ -15,10 +15,12 @@ use time::OffsetDateTime;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::adapter::{self, OnSaveError, SaveErrorHook};
+use crate::adapter::{self, OnSaveError, SaveErrorHook, SharedCodec};
 use crate::codec::SessionCodec;
 use crate::cookie_codec::CookieCodec;
 use crate::error::EncodeError;
+#[cfg(doc)]
+use crate::handle::SessionHandle;
 use crate::http::vary_cookie;
 
 /// A tower [`Layer`] that gives every request a [`SessionHandle`](crate::SessionHandle) and
@@ -112,7 +114,7 @@ axum::serve(listener, app).await?;
 "#
 )]
 pub struct SessionLayer<C = SessionCodec> {
-    codec: Arc<RwLock<Arc<C>>>,
+    codec: SharedCodec<C>,
     on_save_error: SaveErrorHook,
 }
 
@@ -132,7 +134,7 @@ impl<C: CookieCodec + 'static> SessionLayer<C> {
     /// format as they come in).
     pub fn new(codec: C) -> SessionLayer<C> {
         SessionLayer {
-            codec: Arc::new(RwLock::new(Arc::new(codec))),
+            codec: SharedCodec::new(codec),
             on_save_error: SaveErrorHook::default(),
         }
     }
@@ -159,10 +161,7 @@ impl<C: CookieCodec + 'static> SessionLayer<C> {
 
     /// The codec in use.
     pub fn codec(&self) -> Arc<C> {
-        self.codec
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.codec.get()
     }
 
     /// Replaces the codec for the requests that start from now on (requests
@@ -171,19 +170,14 @@ impl<C: CookieCodec + 'static> SessionLayer<C> {
     /// one as a fallback: cookies the old key signed are still accepted and
     /// re-issued with the new one.
     pub fn set_codec(&self, codec: C) {
-        *self.codec.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(codec);
+        self.codec.set(codec);
     }
 }
 
 impl<C: fmt::Debug> fmt::Debug for SessionLayer<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let codec = self
-            .codec
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
         f.debug_struct("SessionLayer")
-            .field("codec", &codec)
+            .field("codec", &self.codec)
             .finish()
     }
 }
