@@ -93,7 +93,10 @@ impl Revocations {
 
     fn log_out_everywhere(&self, user: &str) {
         let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
-        self.valid_after.write().unwrap().insert(user.to_owned(), now);
+        self.valid_after
+            .write()
+            .unwrap()
+            .insert(user.to_owned(), now);
     }
 
     fn deny(&self, id: &str, max_age: Duration) {
@@ -274,7 +277,10 @@ fn cookie_times(codec: &SessionCodec, s: &Session) -> String {
     format!(
         r#"<p id="cookie-times">Cookie issued {}{refresh}; without requests it expires {}.</p>"#,
         show("issued-at", issued),
-        show("expires-at", issued + codec.max_age().whole_seconds() as u64),
+        show(
+            "expires-at",
+            issued + codec.max_age().whole_seconds() as u64
+        ),
     )
 }
 

@@ -83,6 +83,8 @@ mod http;
 mod key;
 #[cfg(feature = "tower")]
 mod middleware;
+#[cfg(feature = "encrypt")]
+mod sealed;
 mod session;
 mod value;
 
@@ -102,6 +104,8 @@ pub use format::VERSION;
 #[doc(hidden)]
 pub use key::estimated_bits as __estimated_secret_bits;
 pub use key::{Key, KeyId, Keyring, MIN_SECRET_LEN};
+#[cfg(feature = "encrypt")]
+pub use sealed::VERSION_ENCRYPTED;
 pub use session::{Session, SessionData, ValueMap, generate_id};
 pub use value::Value;
 
