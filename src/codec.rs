@@ -563,7 +563,7 @@ impl SessionCodec {
 
     /// The format version the codec writes: [`VERSION`](crate::VERSION)
     /// (1, signed), or 2 (encrypted) if it was built with
-    /// [`encrypt(true)`](SessionCodecBuilder::encrypt).
+    /// `encrypt(true)` (feature `encrypt`).
     pub fn version(&self) -> u8 {
         #[cfg(feature = "encrypt")]
         if self.inner.encrypt {

@@ -13,8 +13,11 @@
 //!   in the cookie by a [`KeyId`], with rotation: the primary key signs,
 //!   fallback keys still verify, and cookies they signed are re-issued.
 //!
-//! **Signed is not encrypted**: the client can read everything in the
-//! session (it cannot change it). Keep secrets out of it.
+//! **Signed is not encrypted**: by default the client can read everything
+//! in the session (it cannot change it). With the `encrypt` feature and
+//! `SessionCodecBuilder::encrypt`, the payload is encrypted too (format
+//! v2, XChaCha20-Poly1305): confidential and authenticated; the cookie's
+//! size, its times and its key id stay visible.
 //!
 //! ```
 //! use cookie_session::{Key, Keyring, SessionCodec};
@@ -66,6 +69,9 @@
 //!   handler, hands it over as a `SessionHandle` and writes `Set-Cookie`
 //!   only when the session changed. Implies `http`.
 //! - `axum`: `SessionHandle` is an axum extractor. Implies `tower`.
+//! - `encrypt`: format v2, encrypted cookies
+//!   (`SessionCodecBuilder::encrypt`); adds `chacha20poly1305`. Codecs
+//!   built with it read both formats.
 //!
 //! The wire format is specified in `docs/FORMAT.md`, with test vectors in
 //! `tests/vectors/`.
