@@ -179,6 +179,38 @@ fn serde_bytes_like(b: &[u8]) -> Value {
     Value::from_cbor(&v).unwrap()
 }
 
+/// A session whose values are the given raw CBOR items (checked by
+/// `Value::from_cbor`), to reach encodings serde does not write.
+fn raw_session(id: &str, items: &[(&str, &[u8])]) -> Session {
+    let mut values = cookie_session::ValueMap::new();
+    for (k, v) in items {
+        values.insert(*k, Value::from_cbor(v).unwrap());
+    }
+    let data = cookie_session::SessionData {
+        values,
+        flash: cookie_session::ValueMap::new(),
+    };
+    Session::from_data(id, data)
+}
+
+/// `levels` arrays (or maps under the key "a") nested around an empty one.
+fn nested(levels: usize, map: bool) -> Vec<u8> {
+    let (open, close): (&[u8], u8) = if map {
+        (&[0xa1, 0x61, b'a'], 0xa0)
+    } else {
+        (&[0x81], 0x80)
+    };
+    let mut v = open.repeat(levels - 1);
+    v.push(close);
+    v
+}
+
+/// The `name=value` size of `session` encoded under `config` at `NOW`.
+fn encoded_size(config: &Config, session: &Session) -> usize {
+    let cookie = config.codec().encode_at(session, config.now()).unwrap();
+    config.cookie_name.len() + 1 + cookie.len()
+}
+
 fn valid_cases() -> Vec<(&'static str, &'static str, Config, Session, i64)> {
     let mut ctx = Config::new();
     ctx.context = "app-a".into();
@@ -238,6 +270,64 @@ fn valid_cases() -> Vec<(&'static str, &'static str, Config, Session, i64)> {
             typical(),
             NOW - 82_800,
         ),
+        (
+            "integer-edges",
+            "The smallest and largest CBOR integers: -2^64 and 2^64-1.",
+            Config::new(),
+            raw_session(
+                "id-2",
+                &[
+                    (
+                        "min",
+                        &[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                    ),
+                    (
+                        "max",
+                        &[0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                    ),
+                ],
+            ),
+            NOW,
+        ),
+        (
+            "float-widths",
+            "1.0 in each of the three float widths (wider than needed is valid), the quiet NaN as written (f9 7e00), an f64 signalling NaN as written (8 bytes, bits kept), an f32 signalling NaN as written (quieted: fa 7fc00001).",
+            Config::new(),
+            raw_session(
+                "id-3",
+                &[
+                    ("one16", &[0xf9, 0x3c, 0x00]),
+                    ("one32", &[0xfa, 0x3f, 0x80, 0x00, 0x00]),
+                    ("one64", &[0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]),
+                    ("nan", &[0xf9, 0x7e, 0x00]),
+                    ("snan64", &[0xfb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0x01]),
+                    ("snan32", &[0xfa, 0x7f, 0xc0, 0x00, 0x01]),
+                ],
+            ),
+            NOW,
+        ),
+        (
+            "depth-16",
+            "Values nested exactly 16 levels deep, the innermost an empty array or map (which counts as a level).",
+            Config::new(),
+            raw_session(
+                "id-4",
+                &[("arrays", &nested(16, false)), ("maps", &nested(16, true))],
+            ),
+            NOW,
+        ),
+        {
+            let mut c = Config::new();
+            let s = Session::with_id("id-5");
+            c.max_size = encoded_size(&c, &s);
+            (
+                "size-limit",
+                "A size limit of exactly the length of name=value: accepted.",
+                c,
+                s,
+                NOW,
+            )
+        },
     ]
 }
 
@@ -541,6 +631,80 @@ fn build_invalid(valid: &[ValidVector]) -> Vec<InvalidVector> {
     for (n, d, p) in payloads {
         out.push((n, d, c.clone(), p));
     }
+    // Added with the rules of FORMAT.md §4.1-§4.3 and §7.
+    let more: Vec<(&str, &str, String)> = vec![
+        (
+            "payload-duplicate-then-tag",
+            "{\"a\": 1, \"a\": 2, \"b\": <tag>}: duplicate keys are checked when the map is complete, so the tag is met first (FORMAT.md §4.3).",
+            raw(&[
+                0x83, 0x60, 0xa3, 0x61, b'a', 0x01, 0x61, b'a', 0x02, 0x61, b'b', 0xc1, 0x00, 0xa0,
+            ]),
+        ),
+        (
+            "payload-truncated",
+            "The payload ends where the value of the last key should be.",
+            raw(&[0x83, 0x60, 0xa1, 0x61, b'k']),
+        ),
+        (
+            "payload-truncated-float",
+            "A double float (fb) with only 3 of its 8 bytes left.",
+            with_value(&[0xfb, 0x00, 0x00]),
+        ),
+        (
+            "payload-reserved-28",
+            "Additional information 28 (reserved) in an integer head.",
+            with_value(&[0x1c]),
+        ),
+        (
+            "payload-reserved-30-major-7",
+            "Additional information 30 (reserved) in major type 7.",
+            with_value(&[0xfe]),
+        ),
+        (
+            "payload-stray-break",
+            "A break byte (ff) where a value should be.",
+            with_value(&[0xff]),
+        ),
+        (
+            "payload-simple-one-byte",
+            "A one-byte simple value (f8 20).",
+            with_value(&[0xf8, 0x20]),
+        ),
+        (
+            "payload-depth-17-empty-array",
+            "17 levels: 16 arrays around an empty array.",
+            with_value(&nested(17, false)),
+        ),
+        (
+            "payload-depth-17-empty-map",
+            "17 levels: 16 maps around an empty map.",
+            with_value(&nested(17, true)),
+        ),
+    ];
+    for (n, d, p) in more {
+        out.push((n, d, c.clone(), p));
+    }
+    let mut limit = cfg();
+    limit.max_size = "session=".len() + cookie.len() - 1;
+    out.push((
+        "size-limit-minus-one",
+        "A size limit one byte below the length of name=value.",
+        limit,
+        cookie.clone(),
+    ));
+    // 2045 two-byte characters: 4098 bytes of name=value, 2053 characters.
+    out.push((
+        "too-large-utf8",
+        "A value of 2045 non-ASCII characters: within 4096 characters, over 4096 bytes (the limit counts bytes).",
+        cfg(),
+        "é".repeat(2045),
+    ));
+    out.push((
+        "utf8-within-limit",
+        "A value of 2044 non-ASCII characters: exactly 4096 bytes, so not too large, and not base64url.",
+        cfg(),
+        "é".repeat(2044),
+    ));
     out.into_iter()
         .map(|(name, description, config, cookie)| {
             let error = match config.codec().decode_at(&cookie, config.now()) {
@@ -726,7 +890,16 @@ mod v2 {
         valid_cases()
             .into_iter()
             .enumerate()
-            .map(|(k, (name, description, config, session, created))| {
+            .map(|(k, (name, description, mut config, session, created))| {
+                if name == "size-limit" {
+                    // v2 is 8 bytes longer: the limit is its exact size.
+                    let mut roomy = config.clone();
+                    roomy.max_size = 4096;
+                    let v = codec(&roomy)
+                        .encode_v2_with_nonce_at(&session, config.now(), nonce(k))
+                        .unwrap();
+                    config.max_size = config.cookie_name.len() + 1 + v.len();
+                }
                 let mut signer = config.clone();
                 signer.secrets = vec![SECRET_A.into()];
                 let c = codec(&signer);

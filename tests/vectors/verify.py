@@ -187,18 +187,18 @@ class Cbor:
             for _ in range(self.count(arg, 1)):
                 self.item(depth - 1)
             return
-        keys = set()
+        keys = []
         for _ in range(self.count(arg, 2)):
             start = self.i
             kmajor, karg = self.head()
             if kmajor not in (0, 1, 2, 3):
                 raise Reject("Payload.BadKeyType")
             self.body(kmajor, karg, 0)
-            key = self.d[start:self.i]
-            if key in keys:
-                raise Reject("Payload.DuplicateKey")
-            keys.add(key)
+            keys.append(self.d[start:self.i])
             self.item(depth - 1)
+        # FORMAT.md §4.3: duplicates are checked once the map is complete.
+        if len(set(keys)) != len(keys):
+            raise Reject("Payload.DuplicateKey")
 
     def item(self, depth):
         start = self.i
@@ -220,7 +220,7 @@ class Cbor:
         major, n = self.head()
         if major != 5:
             raise Reject("Payload.Shape")
-        out, seen = [], set()
+        out = []
         for _ in range(self.count(n, 2)):
             start = self.i
             kmajor, karg = self.head()
@@ -228,10 +228,10 @@ class Cbor:
                 raise Reject("Payload.BadKeyType")
             self.i = start
             key = self.text()
-            if key in seen:
-                raise Reject("Payload.DuplicateKey")
-            seen.add(key)
             out.append([key, self.item(MAX_NESTING).hex()])
+        # FORMAT.md §4.3: duplicates are checked once the map is complete.
+        if len({k for k, _ in out}) != len(out):
+            raise Reject("Payload.DuplicateKey")
         return out
 
 
@@ -271,7 +271,8 @@ MIN_LEN = {1: HEADER + 4 + 32, 2: HEADER + NONCE + 4 + AEAD_TAG}
 
 
 def decode(cfg, value, versions):
-    if len(cfg["cookie_name"].encode()) + 1 + len(value) > cfg["max_size"]:
+    # FORMAT.md §7: the limit counts bytes of UTF-8, not characters.
+    if len(cfg["cookie_name"].encode()) + 1 + len(value.encode()) > cfg["max_size"]:
         raise Reject("TooLarge")
     raw = b64url_strict(value)
     if not raw:
