@@ -673,7 +673,15 @@ pub fn encrypted_roundtrip(data: &[u8]) {
     let Ok(input) = RoundtripInput::from_bytes(data) else {
         return;
     };
-    let Some((session, sealed)) = check_roundtrip_with(&ENC_CODEC, &input) else {
+    let flip = data.len() * 7919 + usize::from(data.first().copied().unwrap_or(0));
+    check_encrypted_roundtrip(&input, flip);
+}
+
+/// What `encrypted_roundtrip` checks, for `input`; `flip` chooses the bit
+/// flipped (bit `flip % 8` of byte `flip / 8 % len`).
+#[cfg(feature = "encrypt")]
+pub fn check_encrypted_roundtrip(input: &RoundtripInput, flip: usize) {
+    let Some((session, sealed)) = check_roundtrip_with(&ENC_CODEC, input) else {
         return;
     };
     use base64::Engine as _;
@@ -700,9 +708,9 @@ pub fn encrypted_roundtrip(data: &[u8]) {
         assert_eq!(v.session.data().values, session.data().values);
     }
     // One flipped bit, chosen by the input, and one byte less.
-    let pos = (data.len() * 7919 + usize::from(data.first().copied().unwrap_or(0))) % bin.len();
+    let pos = flip / 8 % bin.len();
     let mut t = bin.clone();
-    t[pos] ^= 1 << (data.len() % 8);
+    t[pos] ^= 1 << (flip % 8);
     let err = ENC_CODEC.verify_at(&b64.encode(&t), now()).unwrap_err();
     match pos {
         0 => assert!(matches!(
