@@ -192,6 +192,68 @@ fn peers(c: &mut Criterion) {
     g.finish();
 }
 
+/// Format v2 (feature `encrypt`) against v1 and against the `cookie`
+/// crate's `PrivateJar` (AES-256-GCM) with the same data as `serde_json`,
+/// what axum-extra's `PrivateCookieJar` and actix-session's private cookie
+/// store do. Each v2 bench runs right after its v1 neighbour.
+#[cfg(feature = "encrypt")]
+fn encrypted(c: &mut Criterion) {
+    let v1 = codec();
+    let v2 = SessionCodec::builder(NAME, Keyring::new(key()))
+        .encrypt(true)
+        .build()
+        .unwrap();
+    let jar_key = jar_key();
+    let mut g = c.benchmark_group("encrypted");
+    for (name, session, json) in [
+        ("typical", typical(), typical_json()),
+        ("large", large(), large_json()),
+    ] {
+        g.bench_function(BenchmarkId::new("v1_encode", name), |b| {
+            b.iter(|| v1.encode_at(black_box(&session), now()).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("v2_encode", name), |b| {
+            b.iter(|| v2.encode_at(black_box(&session), now()).unwrap())
+        });
+        let value1 = v1.encode_at(&session, now()).unwrap();
+        let value2 = v2.encode_at(&session, now()).unwrap();
+        assert_eq!(v2.decode_at(&value2, now()).unwrap().id(), session.id());
+        assert!(!v2.verify_at(&value2, now()).unwrap().reissue.other_version);
+        g.bench_function(BenchmarkId::new("v1_decode", name), |b| {
+            b.iter(|| v1.decode_at(black_box(&value1), now()).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("v2_decode", name), |b| {
+            b.iter(|| v2.decode_at(black_box(&value2), now()).unwrap())
+        });
+
+        let private_json = |json: &JsonSession| {
+            let mut jar = cookie::CookieJar::new();
+            jar.private_mut(&jar_key).add(cookie::Cookie::new(
+                NAME,
+                serde_json::to_string(json).unwrap(),
+            ));
+            jar.get(NAME).unwrap().value().to_owned()
+        };
+        g.bench_function(BenchmarkId::new("private_jar_json_encode", name), |b| {
+            b.iter(|| private_json(black_box(&json)))
+        });
+        let jar_value = private_json(&json);
+        let jar_decode = |v: &str| {
+            let jar = cookie::CookieJar::new();
+            let c = jar
+                .private(&jar_key)
+                .decrypt(cookie::Cookie::new(NAME, v.to_owned()))
+                .unwrap();
+            serde_json::from_str::<JsonSession>(c.value()).unwrap()
+        };
+        assert_eq!(jar_decode(&jar_value), json);
+        g.bench_function(BenchmarkId::new("private_jar_json_decode", name), |b| {
+            b.iter(|| jar_decode(black_box(&jar_value)))
+        });
+    }
+    g.finish();
+}
+
 /// Payload sizes from 64 bytes to the largest that fits a 4096-byte cookie.
 pub const SIZES: [usize; 6] = [64, 256, 512, 1024, 2048, 2990];
 
@@ -260,9 +322,13 @@ fn typed(c: &mut Criterion) {
 }
 
 criterion_group!(benches, floor, codec_group, peers, scaling, typed);
+#[cfg(feature = "encrypt")]
+criterion_group!(encrypted_benches, encrypted);
 
 fn main() {
     benches();
+    #[cfg(feature = "encrypt")]
+    encrypted_benches();
     criterion::Criterion::default()
         .configure_from_args()
         .final_summary();

@@ -39,7 +39,7 @@ if [[ $mode != report ]]; then
     if [[ ${#filters[@]} -eq 0 ]]; then
         rm -rf "$crit"/{floor,codec,peers,scaling,typed}
     fi
-    cargo bench --bench codec -- "${args[@]}" "${filters[@]}" >&2
+    cargo bench --features encrypt --bench codec -- "${args[@]}" "${filters[@]}" >&2
 fi
 
 # Allocations per operation (a counting global allocator; not a timing).

@@ -11,6 +11,8 @@ use crate::cookie::{Attributes, values_named};
 use crate::error::{ConfigError, DecodeError, EncodeError, Expiry, Malformed};
 use crate::format::{self, Frame, HEADER_LEN, MAX_LEN, Signer, TAG_LEN, Times};
 use crate::key::{KeyId, Keyring};
+#[cfg(feature = "encrypt")]
+use crate::sealed::{self, Sealer, VERSION_ENCRYPTED};
 use crate::session::Session;
 
 /// Default `max_age`: 14 days after the cookie was last issued.
@@ -65,6 +67,15 @@ struct Inner {
     max_size: usize,
     /// `signers[0]` belongs to the primary key.
     signers: Vec<(KeyId, Signer)>,
+    /// The v2 ciphers, in the order of `signers`.
+    #[cfg(feature = "encrypt")]
+    sealers: Vec<Sealer>,
+    /// Writes format v2.
+    #[cfg(feature = "encrypt")]
+    encrypt: bool,
+    /// Reads the version it does not write.
+    #[cfg(feature = "encrypt")]
+    accept_other_version: bool,
     by_id: IdTable,
 }
 
@@ -137,6 +148,10 @@ pub struct SessionCodecBuilder {
     revoked: Option<Revocation>,
     max_size: usize,
     context: Vec<u8>,
+    #[cfg(feature = "encrypt")]
+    encrypt: bool,
+    #[cfg(feature = "encrypt")]
+    accept_other_version: bool,
 }
 
 impl SessionCodecBuilder {
@@ -282,6 +297,72 @@ impl SessionCodecBuilder {
         self
     }
 
+    /// Whether to encrypt (feature `encrypt`): `true` writes format v2,
+    /// whose payload is encrypted and authenticated with XChaCha20-Poly1305
+    /// under a key derived from the same secret, so the client can neither
+    /// read nor change the session. Off by default (format v1: signed,
+    /// readable).
+    ///
+    /// The header stays readable in both formats: the key id and the three
+    /// times. Encryption does not hide the cookie's size either.
+    ///
+    /// Either codec reads both formats with its keys and writes its own: a
+    /// cookie of the other format comes back [dirty](Session::is_dirty)
+    /// (with [`Reissue::other_version`]), so the next save rewrites it, and
+    /// turning encryption on or off logs no one out. See
+    /// [`accept_other_version`](Self::accept_other_version) to refuse it.
+    ///
+    /// ```
+    /// use cookie_session::{Key, Keyring, Session, SessionCodec};
+    /// use time::OffsetDateTime;
+    ///
+    /// let key = Key::generate();
+    /// let signed = SessionCodec::builder("sid", Keyring::new(key.clone())).build()?;
+    /// let sealed = SessionCodec::builder("sid", Keyring::new(key)).encrypt(true).build()?;
+    ///
+    /// let now = OffsetDateTime::now_utc();
+    /// let mut s = Session::new();
+    /// s.set("email", "alice@example.com")?;
+    /// let value = sealed.encode_at(&s, now)?;
+    /// assert_eq!(sealed.decode_at(&value, now)?.get::<String>("email")?.unwrap(), "alice@example.com");
+    ///
+    /// // A signed cookie, read by the encrypting codec: dirty, so the next
+    /// // save writes it encrypted.
+    /// let old = signed.encode_at(&s, now)?;
+    /// let v = sealed.verify_at(&old, now)?;
+    /// assert!(v.reissue.other_version && v.session.is_dirty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "encrypt")]
+    pub fn encrypt(mut self, encrypt: bool) -> Self {
+        self.encrypt = encrypt;
+        self
+    }
+
+    /// Whether a cookie of the format the codec does not write (v1 for an
+    /// [encrypting](Self::encrypt) codec, v2 for a signing one) is read, as
+    /// a dirty session; `true` by default. `false` refuses it with
+    /// [`DecodeError::UnsupportedVersion`] before any key is looked up.
+    ///
+    /// ```
+    /// use cookie_session::{DecodeError, Key, Keyring, Session, SessionCodec};
+    ///
+    /// let key = Key::generate();
+    /// let signed = SessionCodec::builder("sid", Keyring::new(key.clone())).build()?;
+    /// let strict = SessionCodec::builder("sid", Keyring::new(key))
+    ///     .encrypt(true)
+    ///     .accept_other_version(false)
+    ///     .build()?;
+    /// let value = signed.encode(&Session::new())?;
+    /// assert_eq!(strict.decode(&value).unwrap_err(), DecodeError::UnsupportedVersion(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "encrypt")]
+    pub fn accept_other_version(mut self, accept: bool) -> Self {
+        self.accept_other_version = accept;
+        self
+    }
+
     /// Checks the configuration and prepares the keys.
     pub fn build(self) -> Result<SessionCodec, ConfigError> {
         self.attrs.validate()?;
@@ -316,6 +397,12 @@ impl SessionCodecBuilder {
                 )
             })
             .collect();
+        #[cfg(feature = "encrypt")]
+        let sealers = self
+            .keyring
+            .keys()
+            .map(|k| Sealer::new(k, self.attrs.name.as_bytes(), &self.context))
+            .collect();
         let by_id = IdTable::new(&signers);
         Ok(SessionCodec {
             inner: Arc::new(Inner {
@@ -326,6 +413,12 @@ impl SessionCodecBuilder {
                 revoked: self.revoked,
                 max_size: self.max_size,
                 signers,
+                #[cfg(feature = "encrypt")]
+                sealers,
+                #[cfg(feature = "encrypt")]
+                encrypt: self.encrypt,
+                #[cfg(feature = "encrypt")]
+                accept_other_version: self.accept_other_version,
                 by_id,
             }),
         })
@@ -362,9 +455,11 @@ pub struct Verified {
 /// ```
 /// use cookie_session::Reissue;
 ///
-/// let r = Reissue { fallback_key: true, refresh: true };
+/// let r = Reissue { fallback_key: true, refresh: true, other_version: false };
 /// assert!(r.is_due());
 /// assert_eq!(r.to_string(), "signed with a fallback key, refresh due");
+/// let r = Reissue { other_version: true, ..Reissue::default() };
+/// assert_eq!(r.to_string(), "other format version");
 /// assert_eq!(Reissue::default().to_string(), "none due");
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -374,23 +469,38 @@ pub struct Reissue {
     /// Issued [`refresh_after`](SessionCodecBuilder::refresh_after) or
     /// longer ago: the new cookie has a later expiry.
     pub refresh: bool,
+    /// Written in the format version the codec does not write (signed for
+    /// an encrypting codec, encrypted for a signing one; feature
+    /// `encrypt`): the new cookie is in the codec's own format.
+    pub other_version: bool,
 }
 
 impl Reissue {
     /// Whether any reason holds.
     pub fn is_due(self) -> bool {
-        self.fallback_key || self.refresh
+        self.fallback_key || self.refresh || self.other_version
     }
 }
 
 impl fmt::Display for Reissue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match (self.fallback_key, self.refresh) {
-            (false, false) => "none due",
-            (true, false) => "signed with a fallback key",
-            (false, true) => "refresh due",
-            (true, true) => "signed with a fallback key, refresh due",
-        })
+        let reasons = [
+            (self.fallback_key, "signed with a fallback key"),
+            (self.refresh, "refresh due"),
+            (self.other_version, "other format version"),
+        ];
+        let mut any = false;
+        for (_, text) in reasons.iter().filter(|(due, _)| *due) {
+            if any {
+                f.write_str(", ")?;
+            }
+            f.write_str(text)?;
+            any = true;
+        }
+        if !any {
+            f.write_str("none due")?;
+        }
+        Ok(())
     }
 }
 
@@ -410,6 +520,10 @@ impl SessionCodec {
             revoked: None,
             max_size: MAX_COOKIE_SIZE,
             context: Vec::new(),
+            #[cfg(feature = "encrypt")]
+            encrypt: false,
+            #[cfg(feature = "encrypt")]
+            accept_other_version: true,
         }
     }
 
@@ -445,6 +559,17 @@ impl SessionCodec {
     /// The id of the key that signs.
     pub fn primary_key_id(&self) -> KeyId {
         self.inner.signers[0].0
+    }
+
+    /// The format version the codec writes: [`VERSION`](crate::VERSION)
+    /// (1, signed), or 2 (encrypted) if it was built with
+    /// `encrypt(true)` (feature `encrypt`).
+    pub fn version(&self) -> u8 {
+        #[cfg(feature = "encrypt")]
+        if self.inner.encrypt {
+            return VERSION_ENCRYPTED;
+        }
+        format::VERSION
     }
 
     /// Encodes `session` as a cookie value, now.
@@ -487,7 +612,39 @@ impl SessionCodec {
         now: OffsetDateTime,
         out: &mut String,
     ) -> Result<u64, EncodeError> {
+        self.encode_with(session, now, out, None)
+    }
+
+    /// Encodes as format v2 with the given nonce, whatever the codec's
+    /// format: for test vectors and fuzz seeds only. A nonce must never be
+    /// used twice with one key; not part of the stable API.
+    #[cfg(feature = "encrypt")]
+    #[doc(hidden)]
+    pub fn encode_v2_with_nonce_at(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+        nonce: [u8; 24],
+    ) -> Result<String, EncodeError> {
+        let mut out = String::new();
+        self.encode_with(session, now, &mut out, Some(nonce))?;
+        Ok(out)
+    }
+
+    /// The encoder: format v2 if the codec encrypts or `nonce` is given (a
+    /// fixed nonce, for vectors), else v1.
+    fn encode_with(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+        out: &mut String,
+        nonce: Option<[u8; 24]>,
+    ) -> Result<u64, EncodeError> {
         let inner = &*self.inner;
+        #[cfg(feature = "encrypt")]
+        let encrypt = inner.encrypt || nonce.is_some();
+        #[cfg(not(feature = "encrypt"))]
+        let (encrypt, _) = (false, nonce);
         if session.is_destroyed() {
             return Err(EncodeError::Destroyed);
         }
@@ -501,7 +658,15 @@ impl SessionCodec {
         let (values, flash) = session.outgoing();
         let id = session.id();
         let payload_len = format::payload_len(id, values, flash);
-        let bin_len = HEADER_LEN + payload_len + TAG_LEN;
+        #[cfg(feature = "encrypt")]
+        let overhead = if encrypt {
+            sealed::OVERHEAD
+        } else {
+            HEADER_LEN + TAG_LEN
+        };
+        #[cfg(not(feature = "encrypt"))]
+        let overhead = HEADER_LEN + TAG_LEN;
+        let bin_len = payload_len + overhead;
         let text_len = (bin_len * 4).div_ceil(3);
         let size = inner.attrs.name.len() + 1 + text_len;
         if size > inner.max_size {
@@ -526,11 +691,27 @@ impl SessionCodec {
             expires_at,
             created_at,
         };
-        format::write_header(buf, *key_id, times);
-        format::write_payload(&mut buf[HEADER_LEN..], id, values, flash);
-        let body_len = HEADER_LEN + payload_len;
-        let tag = signer.tag(&buf[..body_len]);
-        buf[body_len..bin_len].copy_from_slice(&tag);
+        if encrypt {
+            #[cfg(feature = "encrypt")]
+            {
+                let nonce = match nonce {
+                    Some(n) => n,
+                    None => sealed::random_nonce().map_err(|_| EncodeError::Random)?,
+                };
+                let at = sealed::CIPHERTEXT_AT;
+                format::write_header(buf, VERSION_ENCRYPTED, *key_id, times);
+                buf[HEADER_LEN..at].copy_from_slice(&nonce);
+                format::write_payload(&mut buf[at..], id, values, flash);
+                // Encrypted in place: no copy of the plaintext remains.
+                inner.sealers[0].seal(&mut buf[..bin_len]);
+            }
+        } else {
+            format::write_header(buf, format::VERSION, *key_id, times);
+            format::write_payload(&mut buf[HEADER_LEN..], id, values, flash);
+            let body_len = HEADER_LEN + payload_len;
+            let tag = signer.tag(&buf[..body_len]);
+            buf[body_len..bin_len].copy_from_slice(&tag);
+        }
         out.reserve(text_len);
         URL_SAFE_NO_PAD.encode_string(&buf[..bin_len], out);
         Ok(expires_at)
@@ -546,7 +727,9 @@ impl SessionCodec {
     /// Checks, in this order: size, base64, version, key id, tag, times,
     /// payload, then the [revocation](SessionCodecBuilder::revoked_when)
     /// predicate. Nothing but lengths, the version and the key id is read
-    /// before the tag has verified.
+    /// before the tag has verified. In format v2 (feature `encrypt`) the
+    /// tag is the AEAD's: the payload is decrypted only once it verified,
+    /// and the buffer that held the plaintext is zeroed before returning.
     pub fn decode_at(&self, value: &str, now: OffsetDateTime) -> Result<Session, DecodeError> {
         self.verify_at(value, now).map(|v| v.session)
     }
@@ -594,27 +777,70 @@ impl SessionCodec {
         let n = URL_SAFE_NO_PAD
             .decode_slice(value, buf)
             .map_err(|_| DecodeError::Malformed(Malformed::Base64))?;
-        let frame = Frame::split(&buf[..n])?;
-        // Most cookies are signed by the primary key: no lookup for them.
-        let index = if inner.signers[0].0 == frame.key_id {
-            0
-        } else {
-            inner
-                .by_id
-                .get(&inner.signers, frame.key_id)
-                .ok_or(DecodeError::UnknownKey)?
-        };
-        let (key_id, signer) = &inner.signers[index];
-        if !signer.verify(frame.body, frame.tag) {
-            return Err(DecodeError::BadSignature);
+        #[cfg(feature = "encrypt")]
+        if buf[..n].first() == Some(&VERSION_ENCRYPTED) {
+            let verified = self.verify_bin(buf, n, now);
+            // The buffer may hold the plaintext (decrypted in place, then
+            // moved, and the payload's tables): zero all of it.
+            zeroize::Zeroize::zeroize(buf);
+            return verified;
         }
-        let t = frame.times();
-        let body_len = frame.body.len();
+        self.verify_bin(buf, n, now)
+    }
+
+    /// [`verify_at`](Self::verify_at) after the base64 decoding of the
+    /// value into `buf[..n]`; `buf[n..]` is scratch space.
+    #[inline]
+    fn verify_bin(
+        &self,
+        buf: &mut [u8],
+        n: usize,
+        now: OffsetDateTime,
+    ) -> Result<Verified, DecodeError> {
+        let inner = &*self.inner;
+        let version = *buf[..n]
+            .first()
+            .ok_or(DecodeError::Malformed(Malformed::TooShort))?;
+        let other_version = match version {
+            #[cfg(feature = "encrypt")]
+            format::VERSION => inner.encrypt,
+            #[cfg(not(feature = "encrypt"))]
+            format::VERSION => false,
+            #[cfg(feature = "encrypt")]
+            VERSION_ENCRYPTED => !inner.encrypt,
+            v => return Err(DecodeError::UnsupportedVersion(v)),
+        };
+        #[cfg(feature = "encrypt")]
+        if other_version && !inner.accept_other_version {
+            return Err(DecodeError::UnsupportedVersion(version));
+        }
+        let (index, body_len) = if version == format::VERSION {
+            let frame = Frame::split(&buf[..n])?;
+            let index = self.key_index(frame.key_id)?;
+            if !inner.signers[index].1.verify(frame.body, frame.tag) {
+                return Err(DecodeError::BadSignature);
+            }
+            (index, frame.body.len())
+        } else {
+            #[cfg(feature = "encrypt")]
+            {
+                let index = self.key_index(sealed::split(&buf[..n])?)?;
+                if !inner.sealers[index].open(&mut buf[..n]) {
+                    return Err(DecodeError::BadSignature);
+                }
+                (index, sealed::unwrap(buf, n))
+            }
+            #[cfg(not(feature = "encrypt"))]
+            return Err(DecodeError::UnsupportedVersion(version));
+        };
+        let key_id = &inner.signers[index].0;
+        let t = format::read_times(buf);
         self.check_times(t, now)?;
         let p = format::parse_payload(buf, body_len)?;
         let reissue = Reissue {
             fallback_key: index != 0,
             refresh: self.refresh_due(t, now),
+            other_version,
         };
         let session = Session::decoded(
             p.id,
@@ -636,6 +862,20 @@ impl SessionCodec {
             return Err(DecodeError::Revoked);
         }
         Ok(verified)
+    }
+
+    /// The index of the key `id` in `signers` (and `sealers`).
+    #[inline]
+    fn key_index(&self, id: KeyId) -> Result<usize, DecodeError> {
+        let inner = &*self.inner;
+        // Most cookies are signed by the primary key: no lookup for them.
+        if inner.signers[0].0 == id {
+            return Ok(0);
+        }
+        inner
+            .by_id
+            .get(&inner.signers, id)
+            .ok_or(DecodeError::UnknownKey)
     }
 
     /// Whether a cookie with times `t`, which `check_times` accepted at
@@ -842,10 +1082,38 @@ impl SessionCodec {
             expires_at,
             created_at,
         };
-        format::write_header(&mut bin, *key_id, times);
+        format::write_header(&mut bin, format::VERSION, *key_id, times);
         bin.extend_from_slice(payload);
         let tag = signer.tag(&bin);
         bin.extend_from_slice(&tag);
+        URL_SAFE_NO_PAD.encode(&bin)
+    }
+
+    /// Encrypts arbitrary bytes as if they were a v2 payload, with the
+    /// primary key and the given nonce: the v2 counterpart of
+    /// [`sign_raw_payload`](Self::sign_raw_payload), for fuzzing and test
+    /// vectors. Not part of the stable API.
+    #[cfg(feature = "encrypt")]
+    #[doc(hidden)]
+    pub fn seal_raw_payload(
+        &self,
+        payload: &[u8],
+        issued_at: u64,
+        expires_at: u64,
+        created_at: u64,
+        nonce: [u8; 24],
+    ) -> String {
+        let mut bin = vec![0u8; sealed::CIPHERTEXT_AT];
+        let times = Times {
+            issued_at,
+            expires_at,
+            created_at,
+        };
+        format::write_header(&mut bin, VERSION_ENCRYPTED, self.inner.signers[0].0, times);
+        bin[HEADER_LEN..].copy_from_slice(&nonce);
+        bin.extend_from_slice(payload);
+        bin.extend_from_slice(&[0u8; sealed::TAG_LEN]);
+        self.inner.sealers[0].seal(&mut bin);
         URL_SAFE_NO_PAD.encode(&bin)
     }
 
@@ -866,6 +1134,7 @@ impl fmt::Debug for SessionCodec {
             .field("refresh_after", &inner.refresh_after)
             .field("revoked_when", &inner.revoked)
             .field("max_size", &inner.max_size)
+            .field("version", &self.version())
             .field(
                 "key_ids",
                 &inner.signers.iter().map(|(id, _)| *id).collect::<Vec<_>>(),

@@ -111,13 +111,17 @@ pub enum DecodeError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// Not a well-formed v1 cookie value.
+    /// Not a well-formed cookie value.
     Malformed(Malformed),
-    /// The version byte is not one this build understands (the byte).
+    /// The version byte is not one this build understands, or is the
+    /// format the codec does not write while
+    /// [`accept_other_version`](crate::SessionCodecBuilder) is off (the
+    /// byte).
     UnsupportedVersion(u8),
     /// The key id is not in the keyring: no MAC was computed.
     UnknownKey,
-    /// The tag does not verify.
+    /// The tag does not verify (the HMAC of format v1, the AEAD tag of
+    /// format v2).
     BadSignature,
     /// The tag verified, but the cookie is outside its validity window.
     Expired(Expiry),
@@ -135,7 +139,7 @@ pub enum DecodeError {
 pub enum Malformed {
     /// Not strict, canonical, unpadded base64url.
     Base64,
-    /// Shorter than the smallest possible v1 value.
+    /// Shorter than the smallest possible value of its version.
     TooShort,
     /// The signed times are inconsistent (created after issued).
     Times,
@@ -224,6 +228,9 @@ pub enum EncodeError {
     Destroyed,
     /// The clock reads before 1970-01-01T00:00:00Z.
     ClockBeforeEpoch,
+    /// The operating system's random number generator failed to give the
+    /// nonce of an encrypted cookie (feature `encrypt`).
+    Random,
     /// A value has no JSON form, so it cannot be written in a Remix or
     /// React Router cookie: a byte string, or a map key that is neither
     /// text nor an integer. Only the `remix` feature's codecs return it.
@@ -243,6 +250,7 @@ impl fmt::Display for EncodeError {
             }
             EncodeError::Destroyed => f.write_str("Session has been destroyed"),
             EncodeError::ClockBeforeEpoch => f.write_str("clock reads before the Unix epoch"),
+            EncodeError::Random => f.write_str("the OS random number generator failed"),
             EncodeError::NotJson => f.write_str("session value has no JSON form"),
             EncodeError::ReadsAsSession => f.write_str(
                 "refusing to sign a string that would read as a session cookie; \

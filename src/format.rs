@@ -22,7 +22,8 @@ use crate::error::{DecodeError, Malformed, PayloadError};
 use crate::key::{Key, KeyId};
 use crate::session::{TABLE_ENTRY, ValueMap, entry, put_entry};
 
-/// The format version this build reads and writes.
+/// The version byte of the signed format (v1), which a codec writes unless
+/// it [encrypts](crate::SessionCodecBuilder) (feature `encrypt`, format v2).
 pub const VERSION: u8 = 1;
 
 /// Bytes before the payload: version, key id, three times.
@@ -30,7 +31,7 @@ pub(crate) const HEADER_LEN: usize = 1 + 4 + 8 * 3;
 /// Bytes of the HMAC-SHA256 tag.
 pub(crate) const TAG_LEN: usize = 32;
 /// The smallest payload: `[ "", {}, {} ]`.
-const MIN_PAYLOAD_LEN: usize = 4;
+pub(crate) const MIN_PAYLOAD_LEN: usize = 4;
 /// The smallest binary value.
 pub(crate) const MIN_LEN: usize = HEADER_LEN + MIN_PAYLOAD_LEN + TAG_LEN;
 /// The largest binary value: 4096 base64 characters.
@@ -111,25 +112,26 @@ impl<'a> Frame<'a> {
             tag,
         })
     }
+}
 
-    /// The signed times; call only once the tag has verified.
-    pub(crate) fn times(&self) -> Times {
-        let at = |i: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&self.body[i..i + 8]);
-            u64::from_be_bytes(b)
-        };
-        Times {
-            issued_at: at(5),
-            expires_at: at(13),
-            created_at: at(21),
-        }
+/// The times of a header (`header[..HEADER_LEN]`, v1 and v2 alike); call
+/// only once the tag has verified.
+pub(crate) fn read_times(header: &[u8]) -> Times {
+    let at = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&header[i..i + 8]);
+        u64::from_be_bytes(b)
+    };
+    Times {
+        issued_at: at(5),
+        expires_at: at(13),
+        created_at: at(21),
     }
 }
 
-/// Writes the header into `out[..HEADER_LEN]`.
-pub(crate) fn write_header(out: &mut [u8], key_id: KeyId, t: Times) {
-    out[0] = VERSION;
+/// Writes the header of format `version` into `out[..HEADER_LEN]`.
+pub(crate) fn write_header(out: &mut [u8], version: u8, key_id: KeyId, t: Times) {
+    out[0] = version;
     out[1..5].copy_from_slice(&key_id.0);
     out[5..13].copy_from_slice(&t.issued_at.to_be_bytes());
     out[13..21].copy_from_slice(&t.expires_at.to_be_bytes());

@@ -29,6 +29,8 @@ const MIN_ESTIMATED_BITS: u32 = 100;
 const HKDF_SALT: &[u8] = b"cookie-session/v1";
 const INFO_MAC: &[u8] = b"cookie-session/v1 hmac-sha256 key";
 const INFO_ID: &[u8] = b"cookie-session/v1 key id";
+#[cfg(feature = "encrypt")]
+const INFO_ENC: &[u8] = b"cookie-session/v2 xchacha20poly1305 key";
 
 /// The 4-byte id of a [`Key`], carried in every cookie it signs.
 ///
@@ -60,13 +62,14 @@ impl fmt::Debug for KeyId {
     }
 }
 
-/// A signing key.
+/// A signing (and, with the `encrypt` feature, encryption) key.
 ///
 /// Made from a secret of at least 32 random bytes, or generated. The secret
-/// itself is not kept: the key holds only the HMAC-SHA256 sub-key derived
-/// from it with HKDF-SHA256 (so a MAC made with the raw secret never
-/// verifies) and its [`KeyId`]. The sub-key is zeroed on drop, and `Debug`
-/// shows the id only.
+/// itself is not kept: the key holds only the sub-keys derived from it with
+/// HKDF-SHA256 (so a MAC made with the raw secret never verifies), one for
+/// HMAC-SHA256 (format v1) and, with the `encrypt` feature, one from which
+/// the XChaCha20-Poly1305 keys of format v2 are derived, and its [`KeyId`].
+/// The sub-keys are zeroed on drop, and `Debug` shows the id only.
 ///
 /// ```
 /// use cookie_session::Key;
@@ -86,12 +89,17 @@ impl fmt::Debug for KeyId {
 #[derive(Clone)]
 pub struct Key {
     mac_key: [u8; 32],
+    /// The root of the v2 encryption keys (`docs/FORMAT.md` §10.2).
+    #[cfg(feature = "encrypt")]
+    enc_key: [u8; 32],
     id: KeyId,
 }
 
 impl Drop for Key {
     fn drop(&mut self) {
         self.mac_key.zeroize();
+        #[cfg(feature = "encrypt")]
+        self.enc_key.zeroize();
     }
 }
 
@@ -145,8 +153,15 @@ impl Key {
             .map_err(|_| KeyError::LowEntropy)?;
         hk.expand(INFO_ID, &mut id)
             .map_err(|_| KeyError::LowEntropy)?;
+        #[cfg(feature = "encrypt")]
+        let mut enc_key = [0u8; 32];
+        #[cfg(feature = "encrypt")]
+        hk.expand(INFO_ENC, &mut enc_key)
+            .map_err(|_| KeyError::LowEntropy)?;
         Ok(Key {
             mac_key,
+            #[cfg(feature = "encrypt")]
+            enc_key,
             id: KeyId(id),
         })
     }
@@ -186,6 +201,11 @@ impl Key {
 
     pub(crate) fn mac_key(&self) -> &[u8; 32] {
         &self.mac_key
+    }
+
+    #[cfg(feature = "encrypt")]
+    pub(crate) fn enc_key(&self) -> &[u8; 32] {
+        &self.enc_key
     }
 }
 
@@ -437,6 +457,12 @@ mod tests {
         assert_ne!(a.id(), c.id());
         assert_ne!(a.mac_key(), c.mac_key());
         assert_ne!(&a.mac_key()[..], &b"cUEqSVECLsfLIJTgtceUlCYFVxUFc8a4"[..]);
+        #[cfg(feature = "encrypt")]
+        {
+            assert_eq!(a.enc_key(), b.enc_key());
+            assert_ne!(a.enc_key(), c.enc_key());
+            assert_ne!(a.enc_key(), a.mac_key());
+        }
     }
 
     #[test]

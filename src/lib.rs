@@ -13,8 +13,11 @@
 //!   in the cookie by a [`KeyId`], with rotation: the primary key signs,
 //!   fallback keys still verify, and cookies they signed are re-issued.
 //!
-//! **Signed is not encrypted**: the client can read everything in the
-//! session (it cannot change it). Keep secrets out of it.
+//! **Signed is not encrypted**: by default the client can read everything
+//! in the session (it cannot change it). With the `encrypt` feature and
+//! `SessionCodecBuilder::encrypt`, the payload is encrypted too (format
+//! v2, XChaCha20-Poly1305): confidential and authenticated; the cookie's
+//! size, its times and its key id stay visible.
 //!
 //! ```
 //! use cookie_session::{Key, Keyring, SessionCodec};
@@ -72,6 +75,9 @@
 //! - `cli`: the `cookie-session` command-line tool.
 //! - `remix`: read and write the session cookies of Remix and React
 //!   Router, and migrate them to this crate's format.
+//! - `encrypt`: format v2, encrypted cookies
+//!   (`SessionCodecBuilder::encrypt`); adds `chacha20poly1305`. Codecs
+//!   built with it read both formats.
 //!
 //! The wire format is specified in `docs/FORMAT.md`, with test vectors in
 //! `tests/vectors/`.
@@ -96,6 +102,8 @@ mod http;
 mod key;
 #[cfg(feature = "tower")]
 mod middleware;
+#[cfg(feature = "encrypt")]
+mod sealed;
 mod session;
 mod value;
 
@@ -120,6 +128,8 @@ pub use format::VERSION;
 #[doc(hidden)]
 pub use key::estimated_bits as __estimated_secret_bits;
 pub use key::{Key, KeyId, Keyring, MIN_SECRET_LEN};
+#[cfg(feature = "encrypt")]
+pub use sealed::VERSION_ENCRYPTED;
 pub use session::{Session, SessionData, ValueMap, generate_id};
 pub use value::Value;
 

@@ -46,3 +46,27 @@ fn encoding_into_a_reused_buffer_allocates_nothing() {
     assert_eq!(n, 0);
     assert_eq!(out, codec.encode_at(&session, now()).unwrap());
 }
+
+/// Format v2 allocates exactly as v1 does: the plaintext is decrypted in
+/// the stack buffer, and the nonce comes from the OS without a heap.
+#[cfg(feature = "encrypt")]
+#[test]
+fn encrypted_cookies_allocate_as_signed_ones_do() {
+    let codec = cookie_session::SessionCodec::builder(NAME, cookie_session::Keyring::new(key()))
+        .encrypt(true)
+        .build()
+        .unwrap();
+    let session = typical();
+    let value = codec.encode_at(&session, now()).unwrap();
+    codec.decode_at(&value, now()).unwrap();
+    let (n, decoded) = count(|| codec.decode_at(&value, now()).unwrap());
+    assert!(n <= 1, "{n} allocations per v2 decode");
+    assert_eq!(decoded.id(), TYPICAL_ID);
+    let mut out = String::with_capacity(4096);
+    codec.encode_into_at(&session, now(), &mut out).unwrap();
+    let (n, _) = count(|| {
+        out.clear();
+        codec.encode_into_at(&session, now(), &mut out).unwrap()
+    });
+    assert_eq!(n, 0, "allocations per v2 encode_into");
+}

@@ -22,13 +22,16 @@ use checks::{CODEC, Data, KEYS, now, session_with, sign};
 use cookie_session::{MAX_NESTING, Session};
 use time::Duration;
 
-/// The fuzz targets, as named in `fuzz/Cargo.toml`.
-const TARGETS: [&str; 5] = [
+/// The fuzz targets, as named in `fuzz/Cargo.toml` (`encrypted_roundtrip`
+/// with the `encrypt` feature).
+const TARGETS: &[&str] = &[
     "decode_value",
     "read_header",
     "signed_payload",
     "roundtrip",
     "rotation",
+    #[cfg(feature = "encrypt")]
+    "encrypted_roundtrip",
 ];
 
 // ---------------------------------------------------------------------------
@@ -116,6 +119,12 @@ fn replay_read_header() {
 #[test]
 fn replay_roundtrip() {
     assert!(replay("roundtrip", checks::roundtrip) >= 5);
+}
+
+#[cfg(feature = "encrypt")]
+#[test]
+fn replay_encrypted_roundtrip() {
+    assert!(replay("encrypted_roundtrip", checks::encrypted_roundtrip) >= 5);
 }
 
 #[test]
@@ -286,6 +295,34 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         add("decode_value", name, c.clone().into_bytes());
     }
     add("decode_value", "not-base64", b"AQ==.!".to_vec());
+    // Format v2, fixed nonces: the encrypting codec's own cookies, one of
+    // a fallback key, one expired, one tampered.
+    #[cfg(feature = "encrypt")]
+    {
+        let enc = |c: &cookie_session::SessionCodec, s: &Session, t, k: u8| {
+            c.encode_v2_with_nonce_at(s, t, [k; 24]).expect("seed fits")
+        };
+        let v2_typical = enc(&CODEC, &typical, at, 1);
+        let mut v2_bad_tag = v2_typical.clone();
+        let last = if v2_bad_tag.ends_with('A') { "B" } else { "A" };
+        v2_bad_tag.replace_range(v2_bad_tag.len() - 1.., last);
+        for (name, c) in [
+            ("v2-typical", v2_typical),
+            ("v2-edges", enc(&CODEC, &edges, at, 2)),
+            ("v2-flash", enc(&CODEC, &flashy, at, 3)),
+            (
+                "v2-fallback-key",
+                enc(&checks::codec(&[1], ""), &typical, at, 4),
+            ),
+            (
+                "v2-expired",
+                enc(&CODEC, &typical, at - Duration::days(30), 5),
+            ),
+            ("v2-bad-tag", v2_bad_tag),
+        ] {
+            add("decode_value", name, c.into_bytes());
+        }
+    }
     add(
         "decode_value",
         "truncated",
@@ -369,13 +406,24 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     add("roundtrip", "zeros", vec![0; 64]);
     add("roundtrip", "ones", vec![0xff; 64]);
     add("rotation", "zeros", vec![0; 32]);
+    #[cfg(feature = "encrypt")]
+    {
+        for (i, len) in [0usize, 4, 16, 64, 256, 1024].into_iter().enumerate() {
+            add(
+                "encrypted_roundtrip",
+                &format!("random-{len}"),
+                pseudo_random(i as u64 + 201, len),
+            );
+        }
+        add("encrypted_roundtrip", "zeros", vec![0; 64]);
+    }
     out
 }
 
 #[test]
 fn seeds_are_committed() {
     let seeds = seeds();
-    for target in TARGETS {
+    for &target in TARGETS {
         assert!(
             seeds.iter().any(|(t, _, _)| *t == target),
             "no seed for {target}"
@@ -420,6 +468,22 @@ fn seeds_mean_what_they_say() {
         .unwrap();
     assert_eq!(fb.key_id, KEYS[1].id());
     assert!(fb.needs_reissue);
+    #[cfg(feature = "encrypt")]
+    {
+        let v = checks::ENC_CODEC
+            .verify_at(&get("decode_value", "v2-typical"), now())
+            .unwrap();
+        assert!(!v.needs_reissue);
+        let fb = checks::ENC_CODEC
+            .verify_at(&get("decode_value", "v2-fallback-key"), now())
+            .unwrap();
+        assert!(fb.reissue.fallback_key);
+        assert!(
+            checks::ENC_CODEC
+                .decode_at(&get("decode_value", "v2-bad-tag"), now())
+                .is_err()
+        );
+    }
 }
 
 #[test]

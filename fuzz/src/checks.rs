@@ -65,6 +65,19 @@ pub static KEYS: LazyLock<Vec<Key>> = LazyLock::new(|| {
 /// `KEYS[0]`, fallback `KEYS[1]`, default settings.
 pub static CODEC: LazyLock<SessionCodec> = LazyLock::new(|| codec(&[0, 1], ""));
 
+/// The encrypting twin of [`CODEC`] (format v2, same keys and settings),
+/// for `decode_value` and `encrypted_roundtrip`.
+#[cfg(feature = "encrypt")]
+pub static ENC_CODEC: LazyLock<SessionCodec> = LazyLock::new(|| {
+    let keyring = Keyring::new(KEYS[0].clone())
+        .with_fallback(KEYS[1].clone())
+        .expect("distinct keys");
+    SessionCodec::builder(NAME, keyring)
+        .encrypt(true)
+        .build()
+        .expect("valid configuration")
+});
+
 /// A codec whose keyring holds `KEYS[i]` for each `i` of `ring`, in order (the
 /// first is primary); `ring` must not repeat an index.
 pub fn codec(ring: &[usize], context: &str) -> SessionCodec {
@@ -93,11 +106,14 @@ pub fn set_cookie_value(set_cookie: &str) -> &str {
 // decode_value
 
 /// Target `decode_value`: arbitrary bytes (as text, lossily) as a cookie
-/// value. Never panics; a cookie that verifies satisfies every rule of the
-/// format and survives a re-issue.
+/// value, decoded by the signing codec and (feature `encrypt`) by the
+/// encrypting one. Never panics; a cookie that verifies satisfies every rule
+/// of the format and survives a re-issue, in the codec's own version.
 pub fn decode_value(data: &[u8]) {
     let value = String::from_utf8_lossy(data);
     check_decode(&CODEC, &[0, 1], &value);
+    #[cfg(feature = "encrypt")]
+    check_decode(&ENC_CODEC, &[0, 1], &value);
 }
 
 /// Decodes `value` with `codec` (whose keyring holds `KEYS[i]` for each `i`
@@ -112,6 +128,10 @@ pub fn check_decode(codec: &SessionCodec, ring: &[usize], value: &str) -> Option
             );
             assert_eq!(v.reissue.fallback_key, v.key_id != codec.primary_key_id());
             assert_eq!(v.needs_reissue, v.session.is_dirty());
+            // A cookie of the version the codec does not write is re-issued.
+            let version = cookie_version(value);
+            assert!(version == 1 || version == 2, "version {version}");
+            assert_eq!(v.reissue.other_version, version != codec.version());
             if v.reissue.refresh {
                 let refresh_after = codec.refresh_after().expect("refreshing is on");
                 let age = i128::from(NOW) - i128::from(v.issued_at);
@@ -152,6 +172,15 @@ pub fn check_decode(codec: &SessionCodec, ring: &[usize], value: &str) -> Option
             None
         }
     }
+}
+
+/// The version byte of a cookie value that decoded.
+pub fn cookie_version(value: &str) -> u8 {
+    use base64::Engine as _;
+    let bin = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .expect("a cookie that decoded is base64url");
+    bin[0]
 }
 
 /// A decode error's messages are short and fixed but for a few numbers:
@@ -522,6 +551,15 @@ pub fn roundtrip(data: &[u8]) {
 /// then encodes: either `TooLarge`, or a cookie whose next two requests see
 /// the same values and the flash exactly once.
 pub fn check_roundtrip(input: &RoundtripInput) {
+    check_roundtrip_with(&CODEC, input);
+}
+
+/// [`check_roundtrip`] with `codec` (signing or encrypting, keys `[0, 1]`);
+/// returns the session and its first cookie if it fit.
+pub fn check_roundtrip_with(
+    codec: &SessionCodec,
+    input: &RoundtripInput,
+) -> Option<(Session, String)> {
     let mut s = Session::with_id(input.id.clone());
     let mut values = ValueMap::new();
     let mut flash = ValueMap::new();
@@ -575,14 +613,14 @@ pub fn check_roundtrip(input: &RoundtripInput) {
     assert_eq!(s.is_dirty(), changed, "dirty iff a change succeeded");
 
     // Request 1 ends: encode. The size follows from the format alone.
-    let size = expected_size(&input.id, &values, &flash);
-    let cookie = match CODEC.encode_at(&s, now()) {
+    let size = expected_size_of(codec.version(), &input.id, &values, &flash);
+    let cookie = match codec.encode_at(&s, now()) {
         Ok(c) => c,
         Err(EncodeError::TooLarge { size: got, limit }) => {
             assert_eq!(limit, LIMIT);
             assert_eq!(got, size, "reported size");
             assert!(size > limit, "refused a cookie that fits");
-            return;
+            return None;
         }
         Err(e) => panic!("encoding failed with {e:?}"),
     };
@@ -590,7 +628,8 @@ pub fn check_roundtrip(input: &RoundtripInput) {
     assert!(size <= LIMIT);
 
     // Request 2: values, and the flash, visible.
-    let t = CODEC.decode_at(&cookie, now()).expect("own cookie decodes");
+    assert_eq!(cookie_version(&cookie), codec.version());
+    let t = codec.decode_at(&cookie, now()).expect("own cookie decodes");
     assert_eq!(t.id(), input.id);
     assert_eq!(t.data().values, values);
     assert!(t.data().flash.is_empty(), "incoming flash is not outgoing");
@@ -606,13 +645,13 @@ pub fn check_roundtrip(input: &RoundtripInput) {
     }
 
     // Request 2 ends: saved only if flash must be dropped.
-    let saved = CODEC.save_at(&t, now()).expect("smaller than before");
+    let saved = codec.save_at(&t, now()).expect("smaller than before");
     let Some(set_cookie) = saved else {
         assert!(flash.is_empty(), "flash would be delivered again");
-        return;
+        return Some((s, cookie));
     };
     // Request 3: the values, no flash.
-    let u = CODEC
+    let u = codec
         .decode_at(set_cookie_value(&set_cookie), now())
         .expect("own cookie decodes");
     assert_eq!(u.id(), input.id);
@@ -622,6 +661,70 @@ pub fn check_roundtrip(input: &RoundtripInput) {
     for (k, _) in flash.iter() {
         assert_eq!(u.has(k), values.contains_key(k));
     }
+    Some((s, cookie))
+}
+
+/// Target `encrypted_roundtrip`: the `roundtrip` input with the encrypting
+/// codec, then what format v2 adds: no 16-byte run of the plaintext payload
+/// in the cookie, each codec reads the other's cookie as a dirty session
+/// with the same data, and a flipped bit or a missing byte is refused.
+#[cfg(feature = "encrypt")]
+pub fn encrypted_roundtrip(data: &[u8]) {
+    let Ok(input) = RoundtripInput::from_bytes(data) else {
+        return;
+    };
+    let flip = data.len() * 7919 + usize::from(data.first().copied().unwrap_or(0));
+    check_encrypted_roundtrip(&input, flip);
+}
+
+/// What `encrypted_roundtrip` checks, for `input`; `flip` chooses the bit
+/// flipped (bit `flip % 8` of byte `flip / 8 % len`).
+#[cfg(feature = "encrypt")]
+pub fn check_encrypted_roundtrip(input: &RoundtripInput, flip: usize) {
+    let Some((session, sealed)) = check_roundtrip_with(&ENC_CODEC, input) else {
+        return;
+    };
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    // v1 is 8 bytes shorter: it fits whenever v2 does.
+    let signed = CODEC.encode_at(&session, now()).expect("v1 is smaller");
+    let plain = b64.decode(&signed).expect("base64");
+    let payload = &plain[29..plain.len() - 32];
+    let bin = b64.decode(&sealed).expect("base64");
+    assert_eq!(bin.len(), plain.len() + 8, "v2 is v1 plus 8 bytes");
+    assert_eq!(bin[1..29], plain[1..29], "same header but the version");
+    let runs: std::collections::HashSet<&[u8]> = bin[53..].windows(16).collect();
+    assert!(
+        payload.windows(16).all(|w| !runs.contains(w)),
+        "plaintext in the encrypted cookie"
+    );
+    // Each codec reads the other's cookie: same data, dirty.
+    for (reader, value) in [(&*CODEC, &sealed), (&*ENC_CODEC, &signed)] {
+        let v = reader
+            .verify_at(value, now())
+            .expect("other version decodes");
+        assert!(v.reissue.other_version && v.session.is_dirty());
+        assert_eq!(v.session.id(), session.id());
+        assert_eq!(v.session.data().values, session.data().values);
+    }
+    // One flipped bit, chosen by the input, and one byte less.
+    let pos = flip / 8 % bin.len();
+    let mut t = bin.clone();
+    t[pos] ^= 1 << (flip % 8);
+    let err = ENC_CODEC.verify_at(&b64.encode(&t), now()).unwrap_err();
+    match pos {
+        0 => assert!(matches!(
+            err,
+            DecodeError::UnsupportedVersion(_) | DecodeError::BadSignature
+        )),
+        1..5 => assert_eq!(err, DecodeError::UnknownKey),
+        _ => assert_eq!(err, DecodeError::BadSignature),
+    }
+    assert!(
+        ENC_CODEC
+            .verify_at(&b64.encode(&bin[..bin.len() - 1]), now())
+            .is_err()
+    );
 }
 
 /// Length of a CBOR head for `arg`.
@@ -639,6 +742,12 @@ fn head_len(arg: usize) -> usize {
 /// wire format (29-byte header, `[id, values, flash]`, 32-byte tag, unpadded
 /// base64).
 pub fn expected_size(id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
+    expected_size_of(1, id, values, flash)
+}
+
+/// [`expected_size`] for format `version`: v2 has a 24-byte nonce and a
+/// 16-byte tag in place of the 32-byte tag.
+pub fn expected_size_of(version: u8, id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
     let text = |t: &str| head_len(t.len()) + t.len();
     let map = |m: &ValueMap| {
         head_len(m.len())
@@ -646,7 +755,8 @@ pub fn expected_size(id: &str, values: &ValueMap, flash: &ValueMap) -> usize {
                 .map(|(k, v)| text(k) + v.as_cbor().len())
                 .sum::<usize>()
     };
-    let bin = 29 + 1 + text(id) + map(values) + map(flash) + 32;
+    let overhead = if version == 2 { 24 + 16 } else { 32 };
+    let bin = 29 + 1 + text(id) + map(values) + map(flash) + overhead;
     NAME.len() + 1 + (bin * 4).div_ceil(3)
 }
 
