@@ -1,7 +1,7 @@
 //! [`CookieCodec`]: what every codec of the crate does, so that the
 //! framework adapters work with any of them.
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::codec::SessionCodec;
 use crate::error::{DecodeError, EncodeError};
@@ -65,6 +65,19 @@ pub trait CookieCodec: Send + Sync {
 
     /// The `Set-Cookie` value that deletes the cookie.
     fn removal_cookie(&self) -> String;
+
+    /// How long a cookie this codec writes stays valid after it is issued,
+    /// if its format carries a signed expiry; `None` (the default) if not.
+    /// The tower-sessions layer reports it as the session's expiry.
+    fn cookie_max_age(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The absolute limit on a session's life, counted from its
+    /// `created_at`, if the codec enforces one; `None` (the default) if not.
+    fn cookie_max_lifetime(&self) -> Option<Duration> {
+        None
+    }
 
     /// Like [`read_cookie`](Self::read_cookie), from the `Cookie` fields of
     /// a request, as `&str` or raw bytes, from any HTTP stack: HTTP/2 and
@@ -150,5 +163,13 @@ impl CookieCodec for SessionCodec {
 
     fn removal_cookie(&self) -> String {
         self.removal()
+    }
+
+    fn cookie_max_age(&self) -> Option<Duration> {
+        Some(self.max_age())
+    }
+
+    fn cookie_max_lifetime(&self) -> Option<Duration> {
+        self.max_lifetime()
     }
 }

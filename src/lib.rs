@@ -66,6 +66,9 @@
 //!   handler, hands it over as a `SessionHandle` and writes `Set-Cookie`
 //!   only when the session changed. Implies `http`.
 //! - `axum`: `SessionHandle` is an axum extractor. Implies `tower`.
+//! - `tower-sessions`: `tower_sessions::TowerSessionsLayer` gives handlers
+//!   a `tower_sessions_core::Session` (0.14, what `axum-login` 0.18 and
+//!   `axum-messages` use) kept in this crate's cookie. Implies `tower`.
 //!
 //! The wire format is specified in `docs/FORMAT.md`, with test vectors in
 //! `tests/vectors/`.
@@ -93,6 +96,8 @@ mod value;
 
 #[cfg(feature = "remix")]
 pub mod remix;
+#[cfg(feature = "tower-sessions")]
+pub mod tower_sessions;
 
 pub use cbor::MAX_NESTING;
 pub use codec::{

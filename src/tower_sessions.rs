@@ -1,0 +1,504 @@
+//! [`TowerSessionsLayer`]: a [`tower_sessions_core::Session`], the session
+//! type of `tower-sessions`, `axum-login` and `axum-messages`, kept in this
+//! crate's cookie (feature `tower-sessions`).
+//!
+//! The layer reads the cookie with any [`CookieCodec`], hands the handler a
+//! `tower_sessions_core::Session` holding the session's values, and after
+//! the handler writes the cookie with the rules of
+//! [`SessionLayer`](crate::SessionLayer): `Set-Cookie` only when the
+//! session was modified, is due for a refresh (or was signed with a
+//! fallback key), or was deleted; `Vary: Cookie`; a session that cannot be
+//! saved deletes the cookie (500 by default, see
+//! [`on_save_error`](TowerSessionsLayer::on_save_error)); a refused cookie
+//! gives an empty session, its reason logged through `tracing` and the
+//! cookie deleted once. Key rotation, signed expiry, sliding refresh,
+//! revocation and Remix migration all apply, as they do behind
+//! `SessionLayer`.
+//!
+//! The version of `tower-sessions-core` is 0.14, the one `axum-login` 0.18
+//! and `tower-sessions` 0.14 use: a `Session` of another 0.x release is
+//! another type to them.
+//!
+//! # How tower-sessions operations map onto the cookie
+//!
+//! | tower-sessions | cookie-session |
+//! | --- | --- |
+//! | `get`, `get_value` | [`Session::get`]: values, then flash that arrived with the request |
+//! | `insert`, `insert_value`, `remove`, `remove_value`, `clear` | [`Session::set`] / [`Session::unset`] of the keys that changed, once the handler is done |
+//! | `cycle_id` | [`Session::regenerate_id(true)`](Session::regenerate_id): a new id, the old one in [`delete_id`](Session::delete_id), `max_lifetime` restarts |
+//! | `flush`, or `delete` with no change after it | [`Session::destroy`]: the cookie is deleted |
+//! | `flush` or `delete`, then `insert` | a new session: new id, only the values inserted since |
+//! | `id` | the session's id when it is 22 base64url characters (ids this crate generates are); otherwise an id made up for the request |
+//! | `expiry`, `expiry_date`, `expiry_age` | the codec's `max_age` ([`Expiry::OnInactivity`]), or `max_lifetime` ([`Expiry::AtDateTime`]) once it ends sooner; `None` for a codec with no signed expiry |
+//! | `save`, `load` | work on the request's copy; the cookie is written once the handler is done |
+//!
+//! No counterpart:
+//!
+//! - `set_expiry`: a cookie's expiry is the codec's (`max_age`,
+//!   `max_lifetime`, `refresh_after`), signed into the cookie; a value set
+//!   by the handler is ignored, and `expiry_date` is not stored anywhere
+//!   but in the cookie's signed times.
+//! - Server-side state: there is no store to expire, list or purge
+//!   sessions, and `delete` cannot reach a copy of the cookie kept
+//!   elsewhere; put [`Session::delete_id`]s on a deny-list read by the
+//!   codec's `revoked_when` for that.
+//! - Values with no JSON form (CBOR byte strings, maps with non-text keys,
+//!   integers beyond 64 bits), written by a [`SessionLayer`] handler sharing
+//!   the cookie: tower-sessions cannot see them; they are kept as they are
+//!   unless the session is cycled, flushed or deleted. A JSON `null` stored
+//!   with `insert` removes the key (as [`Session::set`] does).
+//! - Flash: tower-sessions has none; flash that arrived with the request
+//!   reads as a value and is dropped from the next cookie unless the
+//!   handler changes it.
+//! - 5xx responses: tower-sessions' own layer does not save on them; this
+//!   one saves like `SessionLayer` does, whatever the status.
+//!
+//! [`SessionLayer`]: crate::SessionLayer
+//!
+//! # Example
+//!
+//! ```
+//! use cookie_session::tower_sessions::TowerSessionsLayer;
+//! use cookie_session::{Key, Keyring, SessionCodec};
+//! use http::{Request, Response, header::{COOKIE, SET_COOKIE}};
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//! use tower_sessions_core::Session;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let codec = SessionCodec::builder("sid", Keyring::new(Key::generate())).build()?;
+//! let app = ServiceBuilder::new()
+//!     .layer(TowerSessionsLayer::new(codec))
+//!     .service(service_fn(|req: Request<String>| async move {
+//!         let session = req.extensions().get::<Session>().unwrap();
+//!         let visits = session.get::<u32>("visits").await?.unwrap_or(0) + 1;
+//!         session.insert("visits", visits).await?;
+//!         Ok::<_, tower_sessions_core::session::Error>(Response::new(format!("visit {visits}")))
+//!     }));
+//!
+//! let response = app.clone().oneshot(Request::new(String::new())).await?;
+//! let set_cookie = response.headers()[SET_COOKIE].to_str()?;
+//! assert_eq!(response.body(), "visit 1");
+//!
+//! let cookie = set_cookie.split(';').next().unwrap();
+//! let request = Request::builder().header(COOKIE, cookie).body(String::new())?;
+//! let response = app.oneshot(request).await?;
+//! assert_eq!(response.body(), "visit 2");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! `examples/axum_login.rs` puts `axum-login` on top of it.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use async_trait::async_trait;
+use http::header::COOKIE;
+use http::{Request, Response};
+use time::OffsetDateTime;
+use tower_layer::Layer;
+use tower_service::Service;
+use tower_sessions_core::session::{Id, Record};
+use tower_sessions_core::{Expiry, SessionStore, session_store};
+
+use crate::adapter::{self, OnSaveError};
+use crate::codec::SessionCodec;
+use crate::cookie_codec::CookieCodec;
+use crate::error::EncodeError;
+use crate::handle::SessionHandle;
+use crate::middleware::{SessionLayer, finish_response};
+use crate::session::Session;
+
+type Data = HashMap<String, serde_json::Value>;
+
+/// A tower [`Layer`] that gives every request a
+/// [`tower_sessions_core::Session`] kept in this crate's session cookie.
+///
+/// See [the module](self) for what it does and how tower-sessions'
+/// operations map onto the cookie. `axum-login` runs inside it:
+///
+/// ```no_run
+/// # use axum::Router;
+/// # #[derive(Clone)] struct Backend;
+/// # fn auth_layer<S: Clone + Send + Sync + 'static>(router: Router<S>, backend: Backend) -> Router<S> { router }
+/// use cookie_session::tower_sessions::TowerSessionsLayer;
+/// use cookie_session::{Key, Keyring, SessionCodec};
+///
+/// # fn app(backend: Backend) -> Result<Router, Box<dyn std::error::Error>> {
+/// let key = Key::from_secret(std::env::var("SESSION_SECRET")?.as_bytes())?;
+/// let codec = SessionCodec::builder("__Host-session", Keyring::new(key)).build()?;
+/// let router: Router = Router::new(); // routes using axum_login::AuthSession
+/// // axum_login::AuthManager::new(inner, backend, "axum-login.data") inside,
+/// // the session layer outside:
+/// let app = auth_layer(router, backend).layer(TowerSessionsLayer::new(codec));
+/// # Ok(app) }
+/// ```
+pub struct TowerSessionsLayer<C = SessionCodec> {
+    inner: SessionLayer<C>,
+}
+
+impl<C> Clone for TowerSessionsLayer<C> {
+    fn clone(&self) -> Self {
+        TowerSessionsLayer {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<C: fmt::Debug> fmt::Debug for TowerSessionsLayer<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TowerSessionsLayer")
+            .field(&self.inner)
+            .finish()
+    }
+}
+
+impl<C: CookieCodec + 'static> TowerSessionsLayer<C> {
+    /// A layer reading and writing sessions with `codec`: a
+    /// [`SessionCodec`] or any other [`CookieCodec`].
+    pub fn new(codec: C) -> TowerSessionsLayer<C> {
+        TowerSessionsLayer {
+            inner: SessionLayer::new(codec),
+        }
+    }
+
+    /// What to answer when a session cannot be saved, as
+    /// [`SessionLayer::on_save_error`]: the cookie is deleted whatever
+    /// `hook` returns; the default answers `500` with an empty body.
+    pub fn on_save_error(
+        self,
+        hook: impl Fn(&EncodeError) -> OnSaveError + Send + Sync + 'static,
+    ) -> TowerSessionsLayer<C> {
+        TowerSessionsLayer {
+            inner: self.inner.on_save_error(hook),
+        }
+    }
+
+    /// The codec in use.
+    pub fn codec(&self) -> Arc<C> {
+        self.inner.codec()
+    }
+
+    /// Replaces the codec for the requests that start from now on, on
+    /// every clone of the layer (to rotate keys, as
+    /// [`SessionLayer::set_codec`]).
+    pub fn set_codec(&self, codec: C) {
+        self.inner.set_codec(codec);
+    }
+}
+
+impl<S, C> Layer<S> for TowerSessionsLayer<C> {
+    type Service = TowerSessionsService<S, C>;
+
+    fn layer(&self, inner: S) -> TowerSessionsService<S, C> {
+        TowerSessionsService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`TowerSessionsLayer`].
+pub struct TowerSessionsService<S, C = SessionCodec> {
+    inner: S,
+    layer: TowerSessionsLayer<C>,
+}
+
+impl<S: Clone, C> Clone for TowerSessionsService<S, C> {
+    fn clone(&self) -> Self {
+        TowerSessionsService {
+            inner: self.inner.clone(),
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, C: fmt::Debug> fmt::Debug for TowerSessionsService<S, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TowerSessionsService")
+            .field("inner", &self.inner)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+impl<S, C, ReqBody, ResBody> Service<Request<ReqBody>> for TowerSessionsService<S, C>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+    C: CookieCodec + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let codec: Arc<dyn CookieCodec> = self.layer.inner.codec();
+        let now = OffsetDateTime::now_utc();
+        let read = crate::cookie_codec::read_fields(&*codec, req.headers().get_all(COOKIE), now);
+        let started = adapter::start(codec.clone(), read);
+        let bridge = Bridge::new(&started.handle, &*codec, now);
+        req.extensions_mut().insert(bridge.session.clone());
+        let hook = self.layer.inner.on_save_error.clone();
+        let future = self.inner.call(req);
+        Box::pin(async move {
+            let response = future.await?;
+            bridge.write_back(&started.handle).await;
+            Ok(finish_response(started, &hook, response))
+        })
+    }
+}
+
+/// A request's `tower_sessions_core::Session` and what it started from.
+struct Bridge {
+    session: tower_sessions_core::Session,
+    store: Arc<RequestStore>,
+    /// The id the session was handed with.
+    id: Id,
+    /// The record's data as handed over.
+    original: Data,
+    /// Keys of `original` that are flash that arrived with the request.
+    from_flash: HashSet<String>,
+}
+
+impl Bridge {
+    /// The tower-sessions view of the session in `handle`.
+    fn new(handle: &SessionHandle, codec: &dyn CookieCodec, now: OffsetDateTime) -> Bridge {
+        let state = handle.state();
+        let ours = &state.session;
+        let (data, from_flash) = to_data(ours);
+        let id = match ours.id().parse::<Id>() {
+            Ok(id) if id.to_string() == ours.id() => id,
+            _ => Id::default(),
+        };
+        let expiry = expiry(codec, ours, now);
+        let record = Record {
+            id,
+            data: data.clone(),
+            expiry_date: match expiry {
+                Some(Expiry::OnInactivity(d)) => now.saturating_add(d),
+                Some(Expiry::AtDateTime(t)) => t,
+                _ => now,
+            },
+        };
+        drop(state);
+        let store = Arc::new(RequestStore {
+            state: Mutex::new(StoreState {
+                record: Some(record),
+                ..StoreState::default()
+            }),
+        });
+        let session = tower_sessions_core::Session::new(Some(id), store.clone(), expiry);
+        Bridge {
+            session,
+            store,
+            id,
+            original: data,
+            from_flash,
+        }
+    }
+
+    /// Puts what the handler did to the tower-sessions session into
+    /// `handle`'s session. Fails closed: if that cannot be done, the session
+    /// is destroyed (the cookie deleted) and the error logged.
+    async fn write_back(&self, handle: &SessionHandle) {
+        if let Err(error) = self.try_write_back(handle).await {
+            tracing::error!(
+                %error,
+                "tower-sessions session could not be carried over; the cookie is deleted"
+            );
+            handle.state().session.destroy();
+        }
+    }
+
+    async fn try_write_back(
+        &self,
+        handle: &SessionHandle,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let modified = self.session.is_modified();
+        // `flush`: no id and no data left.
+        let empty = self.session.is_empty().await;
+        if !empty && modified {
+            // Hands the record to the request's store (`create` after
+            // `cycle_id` or `flush`, `save` otherwise).
+            self.session.save().await?;
+        }
+        let (loaded, deleted, written) = {
+            let mut st = self
+                .store
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            (st.loaded, st.deleted, st.written.take())
+        };
+        if loaded || modified {
+            // The response may depend on the session: `Vary: Cookie`.
+            drop(handle.lock());
+        }
+        let mut state = handle.state();
+        let ours = &mut state.session;
+        if ours.is_destroyed() {
+            return Ok(());
+        }
+        if empty || (deleted && written.is_none()) {
+            ours.destroy();
+            return Ok(());
+        }
+        let Some(record) = written else {
+            return Ok(());
+        };
+        if deleted || record.id != self.id {
+            // A new session: new id, exactly the record's values.
+            ours.regenerate_id(true)?;
+            let keys: Vec<String> = ours.outgoing().0.keys().map(str::to_owned).collect();
+            for key in keys {
+                if !record.data.contains_key(&key) {
+                    ours.unset(&key)?;
+                }
+            }
+            for (key, value) in &record.data {
+                if self.from_flash.contains(key) && self.original.get(key) == Some(value) {
+                    continue;
+                }
+                ours.set(key.as_str(), value)?;
+            }
+        } else {
+            // The same session: the keys that changed.
+            for key in self.original.keys() {
+                if !record.data.contains_key(key) && !self.from_flash.contains(key) {
+                    ours.unset(key)?;
+                }
+            }
+            for (key, value) in &record.data {
+                if self.original.get(key) != Some(value) {
+                    ours.set(key.as_str(), value)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The session's values as JSON, then the flash that arrived with the
+/// request under the keys that hold no value (as [`Session::get`] reads
+/// them); values with no JSON form are left out.
+fn to_data(session: &Session) -> (Data, HashSet<String>) {
+    let mut data = Data::new();
+    let mut from_flash = HashSet::new();
+    let values = session.outgoing().0;
+    for (key, value) in values.iter() {
+        match value.deserialize::<serde_json::Value>() {
+            Ok(json) => {
+                data.insert(key.to_owned(), json);
+            }
+            Err(_) => tracing::debug!(
+                key,
+                "session value has no JSON form; hidden from tower-sessions"
+            ),
+        }
+    }
+    for (key, value) in session.incoming_flash().iter() {
+        if data.contains_key(key) {
+            continue;
+        }
+        if let Ok(json) = value.deserialize::<serde_json::Value>() {
+            data.insert(key.to_owned(), json);
+            from_flash.insert(key.to_owned());
+        }
+    }
+    (data, from_flash)
+}
+
+/// The tower-sessions expiry of `session` as of `now`: the codec's
+/// `max_age`, or the end of its `max_lifetime` if that comes sooner.
+fn expiry(codec: &dyn CookieCodec, session: &Session, now: OffsetDateTime) -> Option<Expiry> {
+    let max_age = codec.cookie_max_age()?;
+    let lifetime_end = codec.cookie_max_lifetime().and_then(|lifetime| {
+        let created = session.created_at()?;
+        let created = OffsetDateTime::from_unix_timestamp(i64::try_from(created).ok()?).ok()?;
+        created.checked_add(lifetime)
+    });
+    Some(match lifetime_end {
+        Some(end) if end < now.saturating_add(max_age) => Expiry::AtDateTime(end),
+        _ => Expiry::OnInactivity(max_age),
+    })
+}
+
+/// The store behind one request's `tower_sessions_core::Session`: it holds
+/// the record read from the cookie and records what the session does with
+/// it. Nothing outlives the request.
+struct RequestStore {
+    state: Mutex<StoreState>,
+}
+
+#[derive(Default)]
+struct StoreState {
+    /// The record from the cookie, until deleted.
+    record: Option<Record>,
+    /// The handler touched the session's data.
+    loaded: bool,
+    /// The record from the cookie was deleted (`cycle_id`, `delete`,
+    /// `flush`).
+    deleted: bool,
+    /// The last record saved or created since.
+    written: Option<Record>,
+}
+
+impl RequestStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, StoreState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for RequestStore {
+    /// No values: they may be personal.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state();
+        f.debug_struct("RequestStore")
+            .field("loaded", &st.loaded)
+            .field("deleted", &st.deleted)
+            .field("written", &st.written.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SessionStore for RequestStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.state().written = Some(record.clone());
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.state().written = Some(record.clone());
+        Ok(())
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        let mut st = self.state();
+        st.loaded = true;
+        Ok(st.record.as_ref().filter(|r| r.id == *session_id).cloned())
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        let mut st = self.state();
+        if st.record.as_ref().is_some_and(|r| r.id == *session_id) {
+            st.record = None;
+            st.deleted = true;
+        }
+        if st.written.as_ref().is_some_and(|r| r.id == *session_id) {
+            st.written = None;
+        }
+        Ok(())
+    }
+}
