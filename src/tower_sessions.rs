@@ -502,3 +502,77 @@ impl SessionStore for RequestStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, Keyring};
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    /// The request's session after `handler` ran on the tower-sessions view
+    /// of `session`, read from its cookie.
+    fn after<F, Fut>(session: &Session, handler: F) -> Session
+    where
+        F: FnOnce(tower_sessions_core::Session) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let codec: Arc<dyn CookieCodec> = Arc::new(
+            SessionCodec::builder("sid", Keyring::new(Key::generate()))
+                .build()
+                .unwrap(),
+        );
+        let now = OffsetDateTime::now_utc();
+        let mut issued = session.clone();
+        issued.touch();
+        let set_cookie = codec.write_cookie(&issued, now).unwrap().unwrap();
+        let header = set_cookie.split(';').next().unwrap();
+        let started = adapter::start(codec.clone(), codec.read_cookie(Some(header), now));
+        let bridge = Bridge::new(&started.handle, &*codec, now);
+        block_on(async {
+            handler(bridge.session.clone()).await;
+            bridge.write_back(&started.handle).await;
+        });
+        started.handle.snapshot()
+    }
+
+    #[test]
+    fn cycle_id_puts_the_old_id_in_delete_id() {
+        let mut s = Session::new();
+        s.set("cart", 2).unwrap();
+        let next = after(&s, |ts| async move { ts.cycle_id().await.unwrap() });
+        assert_ne!(next.id(), s.id());
+        assert_eq!(next.delete_id(), Some(s.id()));
+        assert!(!next.is_destroyed());
+        assert_eq!(next.get::<u32>("cart").unwrap(), Some(2));
+    }
+
+    #[test]
+    fn flush_and_delete_destroy_with_the_old_id_in_delete_id() {
+        let s = Session::new();
+        let next = after(&s, |ts| async move { ts.flush().await.unwrap() });
+        assert!(next.is_destroyed());
+        assert_eq!(next.delete_id(), Some(s.id()));
+        let next = after(&s, |ts| async move { ts.delete().await.unwrap() });
+        assert!(next.is_destroyed());
+        assert_eq!(next.delete_id(), Some(s.id()));
+    }
+
+    #[test]
+    fn an_id_of_another_shape_is_mapped_for_the_request() {
+        let s = Session::with_id("not-a-tower-sessions-id");
+        let mut seen = None;
+        let next = after(&s, |ts| {
+            seen = ts.id();
+            async {}
+        });
+        assert!(seen.is_some());
+        assert_eq!(next.id(), "not-a-tower-sessions-id");
+        assert!(!next.is_dirty());
+    }
+}
