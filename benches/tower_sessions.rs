@@ -25,8 +25,8 @@ use criterion::{BenchmarkId, Criterion, criterion_group};
 use http::header::{COOKIE, SET_COOKIE};
 use http::{Request, StatusCode};
 use tower::ServiceExt;
-use tower_sessions_core::Session;
 use tower_sessions_cookie_store::CookieSessionManagerLayer;
+use tower_sessions_core::Session;
 
 async fn setup(Extension(session): Extension<Session>) -> &'static str {
     session.insert("user", "alice").await.unwrap();

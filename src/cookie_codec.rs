@@ -82,7 +82,8 @@ pub trait CookieCodec: Send + Sync {
     /// Like [`read_cookie`](Self::read_cookie), from the `Cookie` fields of
     /// a request, as `&str` or raw bytes, from any HTTP stack: HTTP/2 and
     /// HTTP/3 may split the cookies over several fields, which are read as
-    /// if joined with `"; "` (RFC 9113, section 8.2.3). Bytes that are not
+    /// if joined with `"; "` (RFC 9113, section 8.2.3); fields in which the
+    /// cookie's name does not occur byte for byte are skipped. Bytes that are not
     /// UTF-8 are replaced first, so another cookie's odd value never hides
     /// the session cookie.
     ///
@@ -124,7 +125,13 @@ where
     I: IntoIterator<Item = V>,
     V: AsRef<[u8]>,
 {
-    let mut fields = fields.into_iter();
+    // A field without the name's bytes holds no cookie of that name:
+    // skipping it changes nothing but the work (no joined copy of the
+    // other cookies when only one field has the session's).
+    let name = codec.cookie_name().as_bytes();
+    let mut fields = fields
+        .into_iter()
+        .filter(|f| name.is_empty() || contains(f.as_ref(), name));
     let Some(first) = fields.next() else {
         return Ok(None);
     };
@@ -138,6 +145,20 @@ where
         joined.push_str(&String::from_utf8_lossy(field.as_ref()));
     }
     codec.read_cookie(Some(&joined), now)
+}
+
+/// Whether `needle` (not empty) occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let (&first, rest) = needle.split_first().expect("a cookie name is not empty");
+    let mut from = 0;
+    while let Some(i) = haystack[from..].iter().position(|&b| b == first) {
+        let at = from + i + 1;
+        if haystack[at..].starts_with(rest) {
+            return true;
+        }
+        from = at;
+    }
+    false
 }
 
 impl CookieCodec for SessionCodec {

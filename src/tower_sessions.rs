@@ -259,53 +259,38 @@ where
     }
 }
 
-/// A request's `tower_sessions_core::Session` and what it started from.
+/// A request's `tower_sessions_core::Session` and its store.
 struct Bridge {
     session: tower_sessions_core::Session,
     store: Arc<RequestStore>,
-    /// The id the session was handed with.
-    id: Id,
-    /// The record's data as handed over.
-    original: Data,
-    /// Keys of `original` that are flash that arrived with the request.
-    from_flash: HashSet<String>,
 }
 
 impl Bridge {
-    /// The tower-sessions view of the session in `handle`.
+    /// The tower-sessions view of the session in `handle`. Its values are
+    /// converted when the handler first touches them.
     fn new(handle: &SessionHandle, codec: &dyn CookieCodec, now: OffsetDateTime) -> Bridge {
-        let state = handle.state();
-        let ours = &state.session;
-        let (data, from_flash) = to_data(ours);
-        let id = match ours.id().parse::<Id>() {
-            Ok(id) if id.to_string() == ours.id() => id,
-            _ => Id::default(),
+        let (id, expiry) = {
+            let state = handle.state();
+            let ours = &state.session;
+            let id = match ours.id().parse::<Id>() {
+                Ok(id) if id.to_string() == ours.id() => id,
+                _ => Id::default(),
+            };
+            (id, expiry(codec, ours, now))
         };
-        let expiry = expiry(codec, ours, now);
-        let record = Record {
-            id,
-            data: data.clone(),
-            expiry_date: match expiry {
-                Some(Expiry::OnInactivity(d)) => now.saturating_add(d),
-                Some(Expiry::AtDateTime(t)) => t,
-                _ => now,
-            },
+        let expiry_date = match expiry {
+            Some(Expiry::OnInactivity(d)) => now.saturating_add(d),
+            Some(Expiry::AtDateTime(t)) => t,
+            _ => now,
         };
-        drop(state);
         let store = Arc::new(RequestStore {
-            state: Mutex::new(StoreState {
-                record: Some(record),
-                ..StoreState::default()
-            }),
+            handle: handle.clone(),
+            id,
+            expiry_date,
+            state: Mutex::new(StoreState::default()),
         });
         let session = tower_sessions_core::Session::new(Some(id), store.clone(), expiry);
-        Bridge {
-            session,
-            store,
-            id,
-            original: data,
-            from_flash,
-        }
+        Bridge { session, store }
     }
 
     /// Puts what the handler did to the tower-sessions session into
@@ -326,6 +311,14 @@ impl Bridge {
         handle: &SessionHandle,
     ) -> Result<(), Box<dyn std::error::Error>> {
         let modified = self.session.is_modified();
+        let touched = {
+            let st = self.store.state();
+            st.loaded || st.deleted
+        };
+        if !modified && !touched {
+            // Untouched (or only its id or expiry read).
+            return Ok(());
+        }
         // `flush`: no id and no data left.
         let empty = self.session.is_empty().await;
         if !empty && modified {
@@ -333,18 +326,13 @@ impl Bridge {
             // `cycle_id` or `flush`, `save` otherwise).
             self.session.save().await?;
         }
-        let (loaded, deleted, written) = {
-            let mut st = self
-                .store
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            (st.loaded, st.deleted, st.written.take())
+        let (deleted, written, original) = {
+            let mut st = self.store.state();
+            let original = self.store.original(&mut st).clone();
+            (st.deleted, st.written.take(), original)
         };
-        if loaded || modified {
-            // The response may depend on the session: `Vary: Cookie`.
-            drop(handle.lock());
-        }
+        // The response may depend on the session: `Vary: Cookie`.
+        drop(handle.lock());
         let mut state = handle.state();
         let ours = &mut state.session;
         if ours.is_destroyed() {
@@ -357,7 +345,8 @@ impl Bridge {
         let Some(record) = written else {
             return Ok(());
         };
-        if deleted || record.id != self.id {
+        let Converted { data, from_flash } = &*original;
+        if deleted || record.id != self.store.id {
             // A new session: new id, exactly the record's values.
             ours.regenerate_id(true)?;
             let keys: Vec<String> = ours.outgoing().0.keys().map(str::to_owned).collect();
@@ -367,20 +356,20 @@ impl Bridge {
                 }
             }
             for (key, value) in &record.data {
-                if self.from_flash.contains(key) && self.original.get(key) == Some(value) {
+                if from_flash.contains(key) && data.get(key) == Some(value) {
                     continue;
                 }
                 ours.set(key.as_str(), value)?;
             }
         } else {
             // The same session: the keys that changed.
-            for key in self.original.keys() {
-                if !record.data.contains_key(key) && !self.from_flash.contains(key) {
+            for key in data.keys() {
+                if !record.data.contains_key(key) && !from_flash.contains(key) {
                     ours.unset(key)?;
                 }
             }
             for (key, value) in &record.data {
-                if self.original.get(key) != Some(value) {
+                if data.get(key) != Some(value) {
                     ours.set(key.as_str(), value)?;
                 }
             }
@@ -389,34 +378,134 @@ impl Bridge {
     }
 }
 
-/// The session's values as JSON, then the flash that arrived with the
-/// request under the keys that hold no value (as [`Session::get`] reads
-/// them); values with no JSON form are left out.
-fn to_data(session: &Session) -> (Data, HashSet<String>) {
-    let mut data = Data::new();
-    let mut from_flash = HashSet::new();
-    let values = session.outgoing().0;
-    for (key, value) in values.iter() {
-        match value.deserialize::<serde_json::Value>() {
-            Ok(json) => {
-                data.insert(key.to_owned(), json);
+/// The session's data as tower-sessions sees it.
+struct Converted {
+    /// The values as JSON, then the flash that arrived with the request
+    /// under the keys that hold no value (as [`Session::get`] reads them);
+    /// values with no JSON form are left out.
+    data: Data,
+    /// The keys of `data` that are flash.
+    from_flash: HashSet<String>,
+}
+
+impl Converted {
+    fn of(session: &Session) -> Converted {
+        let mut data = Data::new();
+        let mut from_flash = HashSet::new();
+        let values = session.outgoing().0;
+        for (key, value) in values.iter() {
+            match json_of(value.as_cbor()) {
+                Some(json) => {
+                    data.insert(key.to_owned(), json);
+                }
+                None => {
+                    tracing::debug!(
+                        key,
+                        "session value has no JSON form; hidden from tower-sessions"
+                    )
+                }
             }
-            Err(_) => tracing::debug!(
-                key,
-                "session value has no JSON form; hidden from tower-sessions"
-            ),
         }
+        for (key, value) in session.incoming_flash().iter() {
+            if data.contains_key(key) {
+                continue;
+            }
+            if let Some(json) = json_of(value.as_cbor()) {
+                data.insert(key.to_owned(), json);
+                from_flash.insert(key.to_owned());
+            }
+        }
+        Converted { data, from_flash }
     }
-    for (key, value) in session.incoming_flash().iter() {
-        if data.contains_key(key) {
-            continue;
+}
+
+/// The JSON form of one CBOR item, as checked by the codec (definite
+/// lengths, no tags); `None` for what JSON cannot hold: byte strings, maps
+/// with keys other than text, integers below `i64::MIN`, `undefined`.
+/// Non-finite floats become `null`, as `serde_json` makes them.
+fn json_of(cbor: &[u8]) -> Option<serde_json::Value> {
+    let mut pos = 0;
+    let value = json_item(cbor, &mut pos, crate::MAX_NESTING + 1)?;
+    (pos == cbor.len()).then_some(value)
+}
+
+fn json_item(buf: &[u8], pos: &mut usize, depth: usize) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    let depth = depth.checked_sub(1)?;
+    let first = *buf.get(*pos)?;
+    *pos += 1;
+    let (major, info) = (first >> 5, first & 0x1f);
+    let mut take = |n: usize| -> Option<u64> {
+        let bytes = buf.get(*pos..*pos + n)?;
+        *pos += n;
+        Some(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    };
+    let arg = match info {
+        0..=23 => u64::from(info),
+        24 => take(1)?,
+        25 => take(2)?,
+        26 => take(4)?,
+        27 => take(8)?,
+        _ => return None,
+    };
+    let len = |arg: u64| usize::try_from(arg).ok();
+    Some(match major {
+        0 => J::from(arg),
+        1 => J::from(-1 - i64::try_from(arg).ok()?),
+        3 => {
+            let end = pos.checked_add(len(arg)?)?;
+            let text = std::str::from_utf8(buf.get(*pos..end)?).ok()?;
+            *pos = end;
+            J::String(text.to_owned())
         }
-        if let Ok(json) = value.deserialize::<serde_json::Value>() {
-            data.insert(key.to_owned(), json);
-            from_flash.insert(key.to_owned());
+        4 => {
+            let n = len(arg)?;
+            let mut items = Vec::with_capacity(n.min(buf.len()));
+            for _ in 0..n {
+                items.push(json_item(buf, pos, depth)?);
+            }
+            J::Array(items)
         }
+        5 => {
+            let mut map = serde_json::Map::new();
+            for _ in 0..len(arg)? {
+                let J::String(key) = json_item(buf, pos, depth)? else {
+                    return None;
+                };
+                let value = json_item(buf, pos, depth)?;
+                map.insert(key, value);
+            }
+            J::Object(map)
+        }
+        7 => match info {
+            20 => J::Bool(false),
+            21 => J::Bool(true),
+            22 => J::Null,
+            25 => float(f16_to_f64(arg as u16)),
+            26 => float(f64::from(f32::from_bits(arg as u32))),
+            27 => float(f64::from_bits(arg)),
+            _ => return None,
+        },
+        // Byte strings, tags.
+        _ => return None,
+    })
+}
+
+fn float(f: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// An IEEE 754 half-precision float, widened.
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((h >> 10) & 0x1f);
+    let mant = f64::from(h & 0x3ff);
+    sign * match exp {
+        0 => mant * 2f64.powi(-24),
+        31 if mant == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        _ => (1.0 + mant / 1024.0) * 2f64.powi(exp - 15),
     }
-    (data, from_flash)
 }
 
 /// The tower-sessions expiry of `session` as of `now`: the codec's
@@ -434,21 +523,24 @@ fn expiry(codec: &dyn CookieCodec, session: &Session, now: OffsetDateTime) -> Op
     })
 }
 
-/// The store behind one request's `tower_sessions_core::Session`: it holds
-/// the record read from the cookie and records what the session does with
-/// it. Nothing outlives the request.
+/// The store behind one request's `tower_sessions_core::Session`: it
+/// serves the record of the request's session and records what the
+/// session does with it. Nothing outlives the request.
 struct RequestStore {
+    handle: SessionHandle,
+    /// The id the session was handed with.
+    id: Id,
+    expiry_date: OffsetDateTime,
     state: Mutex<StoreState>,
 }
 
 #[derive(Default)]
 struct StoreState {
-    /// The record from the cookie, until deleted.
-    record: Option<Record>,
+    /// The session's data, once converted.
+    original: Option<Arc<Converted>>,
     /// The handler touched the session's data.
     loaded: bool,
-    /// The record from the cookie was deleted (`cycle_id`, `delete`,
-    /// `flush`).
+    /// The record was deleted (`cycle_id`, `delete`, `flush`).
     deleted: bool,
     /// The last record saved or created since.
     written: Option<Record>,
@@ -457,6 +549,12 @@ struct StoreState {
 impl RequestStore {
     fn state(&self) -> std::sync::MutexGuard<'_, StoreState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The session's data as handed over, converted on first use.
+    fn original<'a>(&self, st: &'a mut StoreState) -> &'a Arc<Converted> {
+        st.original
+            .get_or_insert_with(|| Arc::new(Converted::of(&self.handle.state().session)))
     }
 }
 
@@ -487,13 +585,20 @@ impl SessionStore for RequestStore {
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         let mut st = self.state();
         st.loaded = true;
-        Ok(st.record.as_ref().filter(|r| r.id == *session_id).cloned())
+        if *session_id != self.id || st.deleted {
+            return Ok(None);
+        }
+        let data = self.original(&mut st).data.clone();
+        Ok(Some(Record {
+            id: self.id,
+            data,
+            expiry_date: self.expiry_date,
+        }))
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         let mut st = self.state();
-        if st.record.as_ref().is_some_and(|r| r.id == *session_id) {
-            st.record = None;
+        if *session_id == self.id {
             st.deleted = true;
         }
         if st.written.as_ref().is_some_and(|r| r.id == *session_id) {
@@ -574,5 +679,47 @@ mod tests {
         assert!(seen.is_some());
         assert_eq!(next.id(), "not-a-tower-sessions-id");
         assert!(!next.is_dirty());
+    }
+
+    #[test]
+    fn json_of_agrees_with_serde() {
+        let values = [
+            serde_json::json!(0),
+            serde_json::json!(23),
+            serde_json::json!(24),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(-1),
+            serde_json::json!(i64::MIN),
+            serde_json::json!(0.5),
+            serde_json::json!(-1.5),
+            serde_json::json!(65504.0),
+            serde_json::json!(1e-7),
+            serde_json::json!(std::f64::consts::PI),
+            serde_json::json!(1e300),
+            serde_json::json!("text, and ünïcode"),
+            serde_json::json!(true),
+            serde_json::json!(null),
+            serde_json::json!({"a": [1, {"b": false}], "c": "d", "e": []}),
+        ];
+        for v in values {
+            let cbor = crate::Value::from_serialize(&v).unwrap();
+            assert_eq!(json_of(cbor.as_cbor()), Some(v.clone()), "{v}");
+            assert_eq!(cbor.deserialize::<serde_json::Value>().unwrap(), v, "{v}");
+        }
+        for f in [0.1f32, -3.5f32, f32::MAX] {
+            let cbor = crate::Value::from_serialize(&f).unwrap();
+            assert_eq!(
+                json_of(cbor.as_cbor()),
+                Some(serde_json::json!(f64::from(f)))
+            );
+        }
+        let nan = crate::Value::from_serialize(&f64::NAN).unwrap();
+        assert_eq!(json_of(nan.as_cbor()), Some(serde_json::Value::Null));
+        // No JSON form: bytes, a map with an integer key.
+        assert_eq!(json_of(&[0x42, 1, 2]), None);
+        assert_eq!(json_of(&[0xa1, 0x01, 0x02]), None);
+        // Truncated or trailing bytes.
+        assert_eq!(json_of(&[0x62, b'a']), None);
+        assert_eq!(json_of(&[0x01, 0x01]), None);
     }
 }
