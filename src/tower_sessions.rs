@@ -246,8 +246,16 @@ where
         let codec: Arc<dyn CookieCodec> = self.layer.inner.codec();
         let now = OffsetDateTime::now_utc();
         let read = crate::cookie_codec::read_fields(&*codec, req.headers().get_all(COOKIE), now);
-        let started = adapter::start(codec.clone(), read);
-        let bridge = Bridge::new(&started.handle, &*codec, now);
+        // A new session's id comes from tower-sessions' own generator (a
+        // user-space CSPRNG seeded by the OS, as tower-sessions makes its
+        // ids): no system call for a request that may never save it.
+        let mut fresh_id = None;
+        let started = adapter::start_with(codec.clone(), read, || {
+            let id = Id::default();
+            fresh_id = Some(id);
+            Session::with_id(id.to_string())
+        });
+        let bridge = Bridge::new(&started.handle, &*codec, now, fresh_id);
         req.extensions_mut().insert(bridge.session.clone());
         let hook = self.layer.inner.on_save_error.clone();
         let future = self.inner.call(req);
@@ -268,14 +276,16 @@ struct Bridge {
 impl Bridge {
     /// The tower-sessions view of the session in `handle`. Its values are
     /// converted when the handler first touches them.
-    fn new(handle: &SessionHandle, codec: &dyn CookieCodec, now: OffsetDateTime) -> Bridge {
+    fn new(
+        handle: &SessionHandle,
+        codec: &dyn CookieCodec,
+        now: OffsetDateTime,
+        id: Option<Id>,
+    ) -> Bridge {
         let (id, expiry) = {
             let state = handle.state();
             let ours = &state.session;
-            let id = match ours.id().parse::<Id>() {
-                Ok(id) if id.to_string() == ours.id() => id,
-                _ => Id::default(),
-            };
+            let id = id.unwrap_or_else(|| tower_id(ours.id()));
             (id, expiry(codec, ours, now))
         };
         let expiry_date = match expiry {
@@ -375,6 +385,37 @@ impl Bridge {
             }
         }
         Ok(())
+    }
+}
+
+/// The tower-sessions id of a session whose id is `ours`: the same when
+/// `ours` is an id's 22 base64url characters, a new one otherwise.
+fn tower_id(ours: &str) -> Id {
+    /// Holds one id's text.
+    struct Text([u8; 24], usize);
+    impl fmt::Write for Text {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
+    match ours.parse::<Id>() {
+        Ok(id) => {
+            let mut text = Text([0; 24], 0);
+            if fmt::Write::write_fmt(&mut text, format_args!("{id}")).is_ok()
+                && &text.0[..text.1] == ours.as_bytes()
+            {
+                id
+            } else {
+                Id::default()
+            }
+        }
+        Err(_) => Id::default(),
     }
 }
 
@@ -638,7 +679,7 @@ mod tests {
         let set_cookie = codec.write_cookie(&issued, now).unwrap().unwrap();
         let header = set_cookie.split(';').next().unwrap();
         let started = adapter::start(codec.clone(), codec.read_cookie(Some(header), now));
-        let bridge = Bridge::new(&started.handle, &*codec, now);
+        let bridge = Bridge::new(&started.handle, &*codec, now, None);
         block_on(async {
             handler(bridge.session.clone()).await;
             bridge.write_back(&started.handle).await;

@@ -161,10 +161,13 @@ fn a_new_session_is_saved_only_when_written() {
     // Written: a cookie.
     let res = run(&layer, &[], |s| async move {
         s.insert("n", 1).await.unwrap();
-        String::new()
+        s.id().unwrap().to_string()
     });
     assert!(varies(&res));
-    assert_eq!(saved(&res).get::<u32>("n").unwrap(), Some(1));
+    let next = saved(&res);
+    assert_eq!(next.get::<u32>("n").unwrap(), Some(1));
+    // The id the handler saw is the cookie's.
+    assert_eq!(res.body(), next.id());
 }
 
 #[test]
