@@ -1,4 +1,5 @@
-// Drives the example app (examples/app.rs) in headless Chromium and checks
+// Drives an example app (examples/app.rs on axum or examples/actix_app.rs
+// on actix-web, the same application) in headless Chromium and checks
 // the page and the session cookie the browser holds at each step.
 //
 // APP_URL: where the app listens (default http://localhost:3000).

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Browser end-to-end test: drives the example app (examples/app.rs) in
-# headless Chromium through Playwright (e2e/browser.test.mjs).
+# Browser end-to-end test: drives an example app in headless Chromium
+# through Playwright (e2e/browser.test.mjs).
+#
+#   scripts/browser-e2e.sh [app|actix_app]
+#
+# `app` (the default) is examples/app.rs on axum; `actix_app` is
+# examples/actix_app.rs, the same application on actix-web.
 #
 # Installs what is missing (Debian's chromium and chromium-driver, Node.js,
 # the locked npm packages), builds the app, starts it on a free port of
@@ -8,6 +13,13 @@
 # No browser is downloaded: Playwright drives /usr/bin/chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+app=${1:-app}
+case "$app" in
+  app) features=axum ;;
+  actix_app) features=actix ;;
+  *) echo "usage: $0 [app|actix_app]" >&2; exit 2 ;;
+esac
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -28,7 +40,7 @@ if [ "$node_major" -lt 18 ]; then
 fi
 
 (cd e2e && npm ci --no-audit --no-fund)
-cargo build --example app --features axum
+cargo build --example "$app" --features "$features"
 
 workdir=$(mktemp -d)
 app_pid=""
@@ -46,7 +58,7 @@ export MAX_AGE=3600 REFRESH_AFTER=5
 COOKIE_SESSION_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n') \
 COOKIE_SESSION_MAX_AGE=$MAX_AGE COOKIE_SESSION_REFRESH_AFTER=$REFRESH_AFTER \
 APP_ADDR=127.0.0.1:0 \
-  "${CARGO_TARGET_DIR:-target}/debug/examples/app" >"$workdir/app.out" 2>"$workdir/app.err" &
+  "${CARGO_TARGET_DIR:-target}/debug/examples/$app" >"$workdir/app.out" 2>"$workdir/app.err" &
 app_pid=$!
 
 port=""
@@ -61,7 +73,7 @@ done
 if [ -z "$port" ]; then
   echo "browser-e2e: the app did not start listening" >&2; cat "$workdir/app.err" >&2; exit 1
 fi
-echo "browser-e2e: app on http://localhost:$port (pid $app_pid)"
+echo "browser-e2e: $app on http://localhost:$port (pid $app_pid)"
 
 status=0
 (cd e2e && APP_URL="http://localhost:$port" node --test browser.test.mjs) || status=$?

@@ -4,7 +4,7 @@
 //! The adapters (`middleware` for tower, `actix`) only move headers.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use time::OffsetDateTime;
 
@@ -39,6 +39,41 @@ impl Default for SaveErrorHook {
 impl fmt::Debug for SaveErrorHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SaveErrorHook(..)")
+    }
+}
+
+/// The codec a middleware and all its clones use, which `set_codec`
+/// replaces for every one of them.
+pub(crate) struct SharedCodec<C>(Arc<RwLock<Arc<C>>>);
+
+impl<C> Clone for SharedCodec<C> {
+    fn clone(&self) -> Self {
+        SharedCodec(self.0.clone())
+    }
+}
+
+impl<C> SharedCodec<C> {
+    pub(crate) fn new(codec: C) -> SharedCodec<C> {
+        SharedCodec(Arc::new(RwLock::new(Arc::new(codec))))
+    }
+
+    /// The codec in use.
+    pub(crate) fn get(&self) -> Arc<C> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the codec for the requests that start from now on.
+    pub(crate) fn set(&self, codec: C) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(codec);
+    }
+}
+
+impl<C: fmt::Debug> fmt::Debug for SharedCodec<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
     }
 }
 

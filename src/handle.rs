@@ -21,15 +21,18 @@ pub(crate) struct State {
     pub(crate) accessed: bool,
 }
 
-/// The request's session, shared between the handler and [`SessionLayer`].
+/// The request's session, shared between the handler and the middleware
+/// that loads and saves it (the tower `SessionLayer` or the actix-web
+/// `SessionMiddleware`).
 ///
 /// Cloning is cheap and every clone is the same session. Each method locks
 /// it for the duration of the call; [`lock`](SessionHandle::lock) gives the
 /// [`Session`] itself for several steps at once (do not hold the guard
 /// across an `.await`).
 ///
-/// With the `axum` feature, `SessionHandle` is an extractor; without the
-/// layer, extracting it fails with `500 Internal Server Error`.
+/// With the `axum` or the `actix` feature, `SessionHandle` is an
+/// extractor; without the middleware, extracting it fails with
+/// `500 Internal Server Error` (`Option<SessionHandle>` gives `None`).
 #[derive(Clone)]
 pub struct SessionHandle {
     inner: Arc<Mutex<State>>,
@@ -87,7 +90,8 @@ impl SessionHandle {
     /// async fn handler(session: SessionHandle) -> Result<(), cookie_session::SessionError> {
     ///     let user = {
     ///         let mut s = session.lock();
-    ///         s.set("visits", s.get::<u32>("visits")?.unwrap_or(0) + 1)?;
+    ///         let visits = s.get::<u32>("visits")?.unwrap_or(0) + 1;
+    ///         s.set("visits", visits)?;
     ///         s.get::<String>("user")?
     ///     }; // the guard is dropped here
     ///     if let Some(user) = user {

@@ -66,6 +66,12 @@
 //!   handler, hands it over as a `SessionHandle` and writes `Set-Cookie`
 //!   only when the session changed. Implies `http`.
 //! - `axum`: `SessionHandle` is an axum extractor. Implies `tower`.
+//! - `actix`: the `actix` module: `SessionMiddleware`, the
+//!   same middleware for actix-web 4, and `SessionHandle` as an actix-web
+//!   extractor. Independent of `http` and `tower`.
+//! - `cli`: the `cookie-session` command-line tool.
+//! - `remix`: read and write the session cookies of Remix and React
+//!   Router, and migrate them to this crate's format.
 //! - `tower-sessions`: `tower_sessions::TowerSessionsLayer` gives handlers
 //!   a `tower_sessions_core::Session` (0.14, what `axum-login` 0.18 and
 //!   `axum-messages` use) kept in this crate's cookie. Implies `tower`.
@@ -76,6 +82,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(any(feature = "tower", feature = "actix"))]
 mod adapter;
 mod cbor;
@@ -99,6 +107,10 @@ pub mod remix;
 #[cfg(feature = "tower-sessions")]
 pub mod tower_sessions;
 
+/// The `time` crate, whose `Duration` and `OffsetDateTime` this crate's API
+/// takes: use it as `cookie_session::time` without a dependency of your own.
+pub use time;
+
 pub use cbor::MAX_NESTING;
 pub use codec::{
     DEFAULT_MAX_AGE, MAX_CLOCK_SKEW, MAX_COOKIE_SIZE, Reissue, SessionCodec, SessionCodecBuilder,
@@ -118,6 +130,8 @@ pub use value::Value;
 
 #[cfg(feature = "http")]
 pub use self::http::vary_cookie;
+#[cfg(feature = "actix")]
+pub use actix::{MissingSessionMiddleware, SessionMiddleware, SessionMiddlewareService};
 #[cfg(any(feature = "tower", feature = "actix"))]
 pub use adapter::OnSaveError;
 #[cfg(any(feature = "tower", feature = "actix"))]

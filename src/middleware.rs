@@ -6,7 +6,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::{COOKIE, SET_COOKIE};
@@ -15,13 +15,15 @@ use time::OffsetDateTime;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::adapter::{self, OnSaveError, SaveErrorHook};
+use crate::adapter::{self, OnSaveError, SaveErrorHook, SharedCodec};
 use crate::codec::SessionCodec;
 use crate::cookie_codec::CookieCodec;
 use crate::error::EncodeError;
+#[cfg(doc)]
+use crate::handle::SessionHandle;
 use crate::http::vary_cookie;
 
-/// A tower [`Layer`] that gives every request a [`SessionHandle`] and
+/// A tower [`Layer`] that gives every request a [`SessionHandle`](crate::SessionHandle) and
 /// saves the session into the response.
 ///
 /// For every request the layer
@@ -29,7 +31,7 @@ use crate::http::vary_cookie;
 /// 1. reads the session from the `Cookie` headers (a fresh one if there is
 ///    none, or if the cookie is refused: the reason is logged through
 ///    `tracing` at `info` level, never the cookie);
-/// 2. puts a [`SessionHandle`] into the request's extensions (with the
+/// 2. puts a [`SessionHandle`](crate::SessionHandle) into the request's extensions (with the
 ///    `axum` feature, the handle is an extractor);
 /// 3. after the handler, appends a `Set-Cookie` only if the session is
 ///    dirty or destroyed (none if the handler set a cookie of the session's
@@ -60,6 +62,13 @@ use crate::http::vary_cookie;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```
+///
+/// Sliding refresh and revocation are the codec's
+/// ([`refresh_after`](crate::SessionCodecBuilder::refresh_after),
+/// [`revoked_when`](crate::SessionCodecBuilder::revoked_when)), so they work
+/// here unchanged: a cookie due for refresh is re-issued even by a handler
+/// that only reads, and a revoked one gives a fresh session, its reason
+/// (`session revoked`) logged and the cookie deleted.
 ///
 /// Clones share the codec: [`set_codec`](SessionLayer::set_codec) on any
 /// clone changes it for every service the layer made, e.g. to rotate keys
@@ -105,7 +114,7 @@ axum::serve(listener, app).await?;
 "#
 )]
 pub struct SessionLayer<C = SessionCodec> {
-    codec: Arc<RwLock<Arc<C>>>,
+    codec: SharedCodec<C>,
     pub(crate) on_save_error: SaveErrorHook,
 }
 
@@ -125,7 +134,7 @@ impl<C: CookieCodec + 'static> SessionLayer<C> {
     /// format as they come in).
     pub fn new(codec: C) -> SessionLayer<C> {
         SessionLayer {
-            codec: Arc::new(RwLock::new(Arc::new(codec))),
+            codec: SharedCodec::new(codec),
             on_save_error: SaveErrorHook::default(),
         }
     }
@@ -152,10 +161,7 @@ impl<C: CookieCodec + 'static> SessionLayer<C> {
 
     /// The codec in use.
     pub fn codec(&self) -> Arc<C> {
-        self.codec
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.codec.get()
     }
 
     /// Replaces the codec for the requests that start from now on (requests
@@ -164,19 +170,14 @@ impl<C: CookieCodec + 'static> SessionLayer<C> {
     /// one as a fallback: cookies the old key signed are still accepted and
     /// re-issued with the new one.
     pub fn set_codec(&self, codec: C) {
-        *self.codec.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(codec);
+        self.codec.set(codec);
     }
 }
 
 impl<C: fmt::Debug> fmt::Debug for SessionLayer<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let codec = self
-            .codec
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
         f.debug_struct("SessionLayer")
-            .field("codec", &codec)
+            .field("codec", &self.codec)
             .finish()
     }
 }
@@ -292,7 +293,7 @@ mod axum_impl {
     use crate::error::SessionError;
     use crate::handle::SessionHandle;
 
-    /// The rejection when a handler asks for a [`SessionHandle`] but no
+    /// The rejection when a handler asks for a [`SessionHandle`](crate::SessionHandle) but no
     /// [`SessionLayer`](super::SessionLayer) runs in front of it: a
     /// configuration error, answered with `500 Internal Server Error`.
     #[derive(Debug, Clone, Copy)]

@@ -168,7 +168,9 @@ fn codec(primary: &str, fallbacks: &[&str]) -> SessionCodec {
             .with_fallback(Key::from_secret(f.as_bytes()).unwrap())
             .unwrap();
     }
-    SessionCodec::builder("__session", ring).build().unwrap()
+    SessionCodec::builder("__Host-session", ring)
+        .build()
+        .unwrap()
 }
 
 fn at(secs: i64) -> OffsetDateTime {
@@ -255,7 +257,7 @@ fn encode_decode_round_trip() {
         cli(&["decode", "--now", &now, &value]).secret(NEW).run(),
         cli(&["decode", "--now", &now])
             .secret(NEW)
-            .stdin(&format!("__session={value}\n"))
+            .stdin(&format!("__Host-session={value}\n"))
             .run(),
     ] {
         assert_eq!(out.code, 0, "{}", out.stderr);
@@ -341,6 +343,8 @@ fn set_cookie_carries_the_value_and_attributes() {
         "strict",
         "--path",
         "/app",
+        "--name",
+        "app_session",
     ])
     .secret(NEW)
     .stdin("{}")
@@ -348,7 +352,7 @@ fn set_cookie_carries_the_value_and_attributes() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let header = out.stdout.trim_end();
     let (pair, attrs) = header.split_once("; ").unwrap();
-    let value = pair.strip_prefix("__session=").unwrap();
+    let value = pair.strip_prefix("app_session=").unwrap();
     for a in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/app"] {
         assert!(attrs.split("; ").any(|x| x == a), "{a} in {header}");
     }
@@ -356,8 +360,43 @@ fn set_cookie_carries_the_value_and_attributes() {
         attrs.contains(&format!("Max-Age={}", 14 * 86_400)),
         "{header}"
     );
-    let s = codec(NEW, &[]).decode_at(value, at(T)).unwrap();
+    let ring = Keyring::new(Key::from_secret(NEW.as_bytes()).unwrap());
+    let app = SessionCodec::builder("app_session", ring).build().unwrap();
+    let s = app.decode_at(value, at(T)).unwrap();
     assert!(s.is_empty());
+    // A __Host- cookie (the default name) cannot have another Path.
+    let out = cli(&["encode", "--set-cookie", "--path", "/app"])
+        .secret(NEW)
+        .stdin("{}")
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("__Host- prefix requires"),
+        "{}",
+        out.stderr
+    );
+
+    // `decode NAME=value` needs no --name; a --name that differs is refused,
+    // and a wrong context, with the right key, comes with a hint.
+    let out = cli(&["decode", "--now", &now, pair]).secret(NEW).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["cookie_name"], "app_session");
+    let out = cli(&["decode", "--now", &now, "--name", "other", pair])
+        .secret(NEW)
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("differs from --name"), "{}", out.stderr);
+    let out = cli(&["decode", "--now", &now, "--context", "another app", pair])
+        .secret(NEW)
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.json()["error"]["variant"], "BadSignature");
+    assert!(out.json()["hint"].as_str().unwrap().contains("--context"));
+    assert!(
+        out.stderr.contains("check --name and --context"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -417,8 +456,8 @@ fn header_mode_picks_the_first_cookie_that_verifies() {
     let second = encode(NEW, &json!({"id": "second"}), &[]);
     let foreign = encode(OTHER, &json!({"id": "foreign"}), &[]);
     let header = format!(
-        "theme=dark; __session=garbage; lang=en; __session={foreign}; __session={first}; \
-         __session={second}; __sessionx={second}"
+        "theme=dark; __Host-session=garbage; lang=en; __Host-session={foreign}; __Host-session={first}; \
+         __Host-session={second}; __Host-sessionx={second}"
     );
     let now = (T + 1).to_string();
     let out = cli(&["decode", "--header", "--now", &now, &header])
@@ -446,7 +485,7 @@ fn header_mode_picks_the_first_cookie_that_verifies() {
     assert_eq!(lib.id(), "first");
 
     // Several header lines on stdin, with `Cookie:` prefixes.
-    let lines = format!("Cookie: a=1; __session=garbage\ncookie: __session={second}\n");
+    let lines = format!("Cookie: a=1; __Host-session=garbage\ncookie: __Host-session={second}\n");
     let out = cli(&["decode", "--header", "--now", &now])
         .secret(NEW)
         .stdin(&lines)
@@ -475,7 +514,7 @@ fn header_mode_picks_the_first_cookie_that_verifies() {
         "--header",
         "--now",
         &now,
-        &format!("__session={foreign}; __session=x"),
+        &format!("__Host-session={foreign}; __Host-session=x"),
     ])
     .secret(NEW)
     .run();
@@ -619,7 +658,7 @@ fn inspect_adds_sizes_cbor_and_a_labelled_unverified_header() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let j = out.json();
     assert_eq!(j["session"], sample());
-    assert_eq!(j["size"]["bytes"], "__session=".len() + value.len());
+    assert_eq!(j["size"]["bytes"], "__Host-session=".len() + value.len());
     assert_eq!(j["size"]["limit"], 4096);
     assert_eq!(j["cbor"]["values"]["user"], "65616c696365"); // text "alice"
     assert_eq!(j["cbor"]["values"]["visits"], "03");

@@ -1,8 +1,10 @@
 //! `TowerSessionsLayer`, one request at a time: a `tower_sessions_core::Session`
 //! over this crate's cookie.
 
+#[path = "support/capture.rs"]
+mod capture;
+
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 
 use cookie_session::tower_sessions::TowerSessionsLayer;
 use cookie_session::{Key, Keyring, Session, SessionCodec, SessionHandle, SessionLayer};
@@ -349,8 +351,7 @@ fn a_refused_cookie_gives_an_empty_session_and_is_logged() {
     s.set("user", "mallory").unwrap();
     let value = other.encode(&s).unwrap();
     let cookie = format!("sid={value}");
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let res = tracing::subscriber::with_default(Capture(logs.clone()), || {
+    let (res, logs) = capture::logged(|| {
         run(&layer, &[&cookie], |s| async move {
             format!("{:?}", s.get::<String>("user").await.unwrap())
         })
@@ -360,7 +361,6 @@ fn a_refused_cookie_gives_an_empty_session_and_is_logged() {
     let all = set_cookies(&res);
     assert_eq!(all.len(), 1);
     assert!(all[0].starts_with("sid=;") && all[0].contains("Max-Age=0"));
-    let logs = logs.lock().unwrap();
     let refusal = logs
         .iter()
         .find(|l| l.contains("session cookie refused"))
@@ -416,35 +416,4 @@ fn flash_set_behind_session_layer_reads_once() {
         next.get::<String>("user").unwrap().as_deref(),
         Some("alice")
     );
-}
-
-/// Collects the events logged through `tracing`, one line each: the level,
-/// then `field=value` pairs.
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Fields<'a>(&'a mut String);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        use std::fmt::Write;
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut line = format!("{} ", event.metadata().level());
-        event.record(&mut Fields(&mut line));
-        self.0.lock().unwrap().push(line);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }

@@ -2,7 +2,9 @@
 //! logged, for the tests of the layer.
 
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+
+#[path = "capture.rs"]
+mod capture;
 
 use cookie_session::{CookieCodec, SessionHandle, SessionLayer};
 use http::header::{COOKIE, SET_COOKIE, VARY};
@@ -42,11 +44,7 @@ pub fn run_logged<C: CookieCodec + 'static>(
     cookies: &[&str],
     handler: Handler,
 ) -> (Response<String>, Vec<String>) {
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let res =
-        tracing::subscriber::with_default(Capture(logs.clone()), || run(layer, cookies, handler));
-    let logs = logs.lock().unwrap().clone();
-    (res, logs)
+    capture::logged(|| run(layer, cookies, handler))
 }
 
 pub fn set_cookies(res: &Response<String>) -> Vec<String> {
@@ -69,35 +67,4 @@ pub fn session_pair(res: &Response<String>) -> String {
 
 pub fn varies(res: &Response<String>) -> bool {
     res.headers().get_all(VARY).iter().any(|v| v == "Cookie")
-}
-
-/// Collects the events logged through `tracing`, one line each: the level,
-/// then `field=value` pairs.
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Fields<'a>(&'a mut String);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        use std::fmt::Write;
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut line = format!("{} ", event.metadata().level());
-        event.record(&mut Fields(&mut line));
-        self.0.lock().unwrap().push(line);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }

@@ -16,10 +16,15 @@ fn no_cookie(o: &Opts) -> String {
     }
 }
 
+/// Said with `BadSignature`: the key was found by its id, so what differs is
+/// most likely something else the tag covers.
+const BAD_SIGNATURE_HINT: &str = "the cookie's key id matches a configured key, so the key is \
+     probably right: check --name and --context, which are signed into the cookie \
+     (or the cookie was altered)";
+
 pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
     let keyring = load_keyring(o)?;
     let key_ids: Vec<KeyId> = keyring.keys().map(Key::id).collect();
-    let codec = build_codec(o, keyring)?;
     let text = match o.positional.first() {
         Some(v) => v.clone(),
         None => read_stdin_text(if o.header {
@@ -29,17 +34,31 @@ pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
         })?,
     };
     let now = o.now();
-    let candidates = if o.header {
-        cookies_named(&codec, &text)
+    let (codec, candidates) = if o.header {
+        let codec = build_codec(o, keyring)?;
+        let candidates = cookies_named(&codec, &text);
+        (codec, candidates)
     } else {
-        let v = text.trim();
-        let v = v
-            .strip_prefix(codec.name())
-            .and_then(|r| r.strip_prefix('='))
-            .unwrap_or(v);
-        vec![Candidate {
-            value: v.to_owned(),
-        }]
+        // A value is unpadded base64url and never holds `=`: `NAME=value`
+        // names its cookie, which then needs no --name.
+        // (A padded base64 secret pasted here ends in `=`: no value, so it
+        // is not taken for a name, which the output would show.)
+        let (name, value) = match text.trim().split_once('=') {
+            Some((name, value)) if !value.trim().is_empty() => {
+                (name.trim_matches([' ', '\t']), value)
+            }
+            _ => (o.name(), text.trim()),
+        };
+        if o.name.as_deref().is_some_and(|n| n != name) {
+            return Err(usage(
+                "the cookie's NAME= prefix differs from --name; give one or make them agree",
+            ));
+        }
+        let codec = build_codec_named(o, name, keyring)?;
+        let candidates = vec![Candidate {
+            value: value.trim_matches([' ', '\t']).to_owned(),
+        }];
+        (codec, candidates)
     };
     if candidates.is_empty() {
         let out = obj([
@@ -128,6 +147,9 @@ pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
             out.push(("valid", Out::Bool(false)));
             out.push(("cookie_name", Out::str(codec.name())));
             out.push(("error", error_out(e)));
+            if *e == DecodeError::BadSignature {
+                out.push(("hint", Out::str(BAD_SIGNATURE_HINT)));
+            }
             if o.header {
                 out.push(("cookies_named", Out::Int(candidates.len() as i128)));
             }
@@ -136,6 +158,9 @@ pub(super) fn decode(o: &Opts, inspect: bool) -> Result<u8, Failure> {
                 out.push(("UNVERIFIED", unverified_out(&candidates[0].value, &key_ids)));
             }
             eprintln!("cookie-session: {e}");
+            if *e == DecodeError::BadSignature {
+                eprintln!("cookie-session: {BAD_SIGNATURE_HINT}");
+            }
             EXIT_REFUSED
         }
     };

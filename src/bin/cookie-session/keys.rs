@@ -158,7 +158,17 @@ pub(super) fn warn_if_shared(file: &std::fs::File) {
 pub(super) fn warn_if_shared(_: &std::fs::File) {}
 
 pub(super) fn build_codec(o: &Opts, keyring: Keyring) -> Result<SessionCodec, Failure> {
-    let mut b = SessionCodec::builder(o.name(), keyring).max_age(o.max_age());
+    build_codec_named(o, o.name(), keyring)
+}
+
+/// [`build_codec`] for the cookie `name` (which `--name` may not give: a
+/// `NAME=value` argument names its cookie).
+pub(super) fn build_codec_named(
+    o: &Opts,
+    name: &str,
+    keyring: Keyring,
+) -> Result<SessionCodec, Failure> {
+    let mut b = SessionCodec::builder(name, keyring).max_age(o.max_age());
     if let Some(l) = o.max_lifetime {
         b = b.max_lifetime(l);
     }

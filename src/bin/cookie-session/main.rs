@@ -47,7 +47,7 @@ const SECRET_ENV: &str = "COOKIE_SESSION_SECRET";
 /// Environment variable holding the fallback secrets.
 const FALLBACK_ENV: &str = "COOKIE_SESSION_FALLBACK_SECRETS";
 /// The default cookie name.
-const DEFAULT_NAME: &str = "__session";
+const DEFAULT_NAME: &str = "__Host-session";
 /// The largest input (JSON, cookie value or header, key file) read.
 const MAX_INPUT: u64 = 1 << 20;
 
@@ -131,7 +131,7 @@ INPUT (standard input, or --input FILE; '-' means standard input):
     re-signs a session.
 
 OPTIONS:
-    --name NAME           Cookie name, signed into the cookie [default: __session]
+    --name NAME           Cookie name, signed into the cookie [default: __Host-session]
     --max-age DURATION    How long the cookie stays valid [default: 14d]
     --max-lifetime DURATION
                           Absolute session lifetime, from its creation [default: none]
@@ -189,7 +189,7 @@ OUTPUT (standard output, JSON):
 
 OPTIONS:
     --header              The input is a Cookie header, not a value
-    --name NAME           Cookie name [default: __session]
+    --name NAME           Cookie name [default: __Host-session]
     --max-age DURATION    The application's max_age [default: 14d]
     --max-lifetime DURATION
                           The application's max_lifetime [default: none]
