@@ -5,7 +5,7 @@
 //! The layer reads the cookie with any [`CookieCodec`], hands the handler a
 //! `tower_sessions_core::Session` holding the session's values, and after
 //! the handler writes the cookie with the rules of
-//! [`SessionLayer`](crate::SessionLayer): `Set-Cookie` only when the
+//! [`SessionLayer`]: `Set-Cookie` only when the
 //! session was modified, is due for a refresh (or was signed with a
 //! fallback key), or was deleted; `Vary: Cookie`; a session that cannot be
 //! saved deletes the cookie (500 by default, see
@@ -121,21 +121,20 @@ type Data = HashMap<String, serde_json::Value>;
 /// See [the module](self) for what it does and how tower-sessions'
 /// operations map onto the cookie. `axum-login` runs inside it:
 ///
-/// ```no_run
-/// # use axum::Router;
-/// # #[derive(Clone)] struct Backend;
-/// # fn auth_layer<S: Clone + Send + Sync + 'static>(router: Router<S>, backend: Backend) -> Router<S> { router }
+/// ```
+/// use axum::Router;
+/// use axum_login::{AuthManager, AuthnBackend};
+/// use cookie_session::SessionCodec;
 /// use cookie_session::tower_sessions::TowerSessionsLayer;
-/// use cookie_session::{Key, Keyring, SessionCodec};
 ///
-/// # fn app(backend: Backend) -> Result<Router, Box<dyn std::error::Error>> {
-/// let key = Key::from_secret(std::env::var("SESSION_SECRET")?.as_bytes())?;
-/// let codec = SessionCodec::builder("__Host-session", Keyring::new(key)).build()?;
-/// let router: Router = Router::new(); // routes using axum_login::AuthSession
-/// // axum_login::AuthManager::new(inner, backend, "axum-login.data") inside,
-/// // the session layer outside:
-/// let app = auth_layer(router, backend).layer(TowerSessionsLayer::new(codec));
-/// # Ok(app) }
+/// /// `routes` use `axum_login::AuthSession<B>` and `login_required!`.
+/// fn app<B: AuthnBackend + 'static>(routes: Router, backend: B, codec: SessionCodec) -> Router {
+///     routes
+///         .layer(tower::layer::layer_fn(move |inner| {
+///             AuthManager::new(inner, backend.clone(), "axum-login.data")
+///         }))
+///         .layer(TowerSessionsLayer::new(codec))
+/// }
 /// ```
 pub struct TowerSessionsLayer<C = SessionCodec> {
     inner: SessionLayer<C>,
