@@ -135,16 +135,25 @@ where
     let Some(first) = fields.next() else {
         return Ok(None);
     };
-    let first = String::from_utf8_lossy(first.as_ref());
+    let first = text(first.as_ref());
     let Some(second) = fields.next() else {
         return codec.read_cookie(Some(&first), now);
     };
     let mut joined = first.into_owned();
     for field in std::iter::once(second).chain(fields) {
         joined.push_str("; ");
-        joined.push_str(&String::from_utf8_lossy(field.as_ref()));
+        joined.push_str(&text(field.as_ref()));
     }
     codec.read_cookie(Some(&joined), now)
+}
+
+/// A field as text, bytes that are not UTF-8 replaced (checked with the
+/// fast validator first: fields are nearly always ASCII).
+fn text(field: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(field) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(field),
+    }
 }
 
 /// Whether `needle` (not empty) occurs in `haystack`.

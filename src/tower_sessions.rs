@@ -337,8 +337,11 @@ impl Bridge {
         }
         let (deleted, written, original) = {
             let mut st = self.store.state();
-            let original = self.store.original(&mut st).clone();
-            (st.deleted, st.written.take(), original)
+            let written = st.written.take();
+            // For a new session: which keys were flash.
+            let original = matches!(written, Some(Written::New(..)))
+                .then(|| self.store.original(&mut st).clone());
+            (st.deleted, written, original)
         };
         // The response may depend on the session: `Vary: Cookie`.
         drop(handle.lock());
@@ -351,39 +354,54 @@ impl Bridge {
             ours.destroy();
             return Ok(());
         }
-        let Some(record) = written else {
-            return Ok(());
-        };
-        let Converted { data, from_flash } = &*original;
-        if deleted || record.id != self.store.id {
-            // A new session: new id, exactly the record's values.
-            ours.regenerate_id(true)?;
-            let keys: Vec<String> = ours.outgoing().0.keys().map(str::to_owned).collect();
-            for key in keys {
-                if !record.data.contains_key(&key) {
-                    ours.unset(&key)?;
+        match written {
+            None => {}
+            Some(Written::Changes(_, changes)) => {
+                // The same session: the keys that changed.
+                for (key, value) in changes {
+                    match value {
+                        Some(value) => ours.set(key, value)?,
+                        None => ours.unset(&key)?,
+                    }
                 }
             }
-            for (key, value) in &record.data {
-                if from_flash.contains(key) && data.get(key) == Some(value) {
-                    continue;
+            Some(Written::New(_, new)) => {
+                // A new session: new id, exactly the record's values.
+                ours.regenerate_id(true)?;
+                let keys: Vec<String> = ours.outgoing().0.keys().map(str::to_owned).collect();
+                for key in keys {
+                    if !new.contains_key(&key) {
+                        ours.unset(&key)?;
+                    }
                 }
-                ours.set(key.as_str(), value)?;
-            }
-        } else {
-            // The same session: the keys that changed.
-            for key in data.keys() {
-                if !record.data.contains_key(key) && !from_flash.contains(key) {
-                    ours.unset(key)?;
-                }
-            }
-            for (key, value) in &record.data {
-                if data.get(key) != Some(value) {
-                    ours.set(key.as_str(), value)?;
+                let flash = original.as_deref();
+                for (key, value) in new {
+                    let unchanged_flash = flash.is_some_and(|o| {
+                        o.from_flash.contains(&key) && o.data.get(&key) == Some(&value)
+                    });
+                    if !unchanged_flash {
+                        ours.set(key, value)?;
+                    }
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// What the handler saved, as the store recorded it.
+enum Written {
+    /// The same session: the keys whose value changed (`None`: removed).
+    Changes(Id, Vec<(String, Option<serde_json::Value>)>),
+    /// A new session (after `cycle_id`, `flush` or `delete`): all its data.
+    New(Id, Data),
+}
+
+impl Written {
+    fn id(&self) -> Id {
+        match self {
+            Written::Changes(id, _) | Written::New(id, _) => *id,
+        }
     }
 }
 
@@ -583,12 +601,35 @@ struct StoreState {
     /// The record was deleted (`cycle_id`, `delete`, `flush`).
     deleted: bool,
     /// The last record saved or created since.
-    written: Option<Record>,
+    written: Option<Written>,
 }
 
 impl RequestStore {
     fn state(&self) -> std::sync::MutexGuard<'_, StoreState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records `record`, saved or created by the session.
+    fn write(&self, record: &Record) {
+        let mut st = self.state();
+        let written = if st.deleted || record.id != self.id {
+            Written::New(record.id, record.data.clone())
+        } else {
+            let original = self.original(&mut st).clone();
+            let mut changes = Vec::new();
+            for key in original.data.keys() {
+                if !record.data.contains_key(key) && !original.from_flash.contains(key) {
+                    changes.push((key.clone(), None));
+                }
+            }
+            for (key, value) in &record.data {
+                if original.data.get(key) != Some(value) {
+                    changes.push((key.clone(), Some(value.clone())));
+                }
+            }
+            Written::Changes(record.id, changes)
+        };
+        st.written = Some(written);
     }
 
     /// The session's data as handed over, converted on first use.
@@ -613,12 +654,12 @@ impl fmt::Debug for RequestStore {
 #[async_trait]
 impl SessionStore for RequestStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.state().written = Some(record.clone());
+        self.write(record);
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.state().written = Some(record.clone());
+        self.write(record);
         Ok(())
     }
 
@@ -641,7 +682,7 @@ impl SessionStore for RequestStore {
         if *session_id == self.id {
             st.deleted = true;
         }
-        if st.written.as_ref().is_some_and(|r| r.id == *session_id) {
+        if st.written.as_ref().is_some_and(|w| w.id() == *session_id) {
             st.written = None;
         }
         Ok(())
