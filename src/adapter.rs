@@ -94,16 +94,25 @@ pub(crate) fn start(
     codec: Arc<dyn CookieCodec>,
     read: Result<Option<Session>, DecodeError>,
 ) -> Started {
+    start_with(codec, read, Session::new)
+}
+
+/// Like [`start`], with `fresh` making the session when there is none.
+pub(crate) fn start_with(
+    codec: Arc<dyn CookieCodec>,
+    read: Result<Option<Session>, DecodeError>,
+    fresh: impl FnOnce() -> Session,
+) -> Started {
     let (session, had_cookie, refused) = match read {
         Ok(Some(session)) => (session, true, false),
-        Ok(None) => (Session::new(), false, false),
+        Ok(None) => (fresh(), false, false),
         Err(reason) => {
             tracing::info!(
                 cookie = codec.cookie_name(),
                 %reason,
                 "session cookie refused; starting a new session"
             );
-            (Session::new(), true, true)
+            (fresh(), true, true)
         }
     };
     Started {

@@ -1,7 +1,7 @@
 //! [`CookieCodec`]: what every codec of the crate does, so that the
 //! framework adapters work with any of them.
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::codec::SessionCodec;
 use crate::error::{DecodeError, EncodeError};
@@ -66,10 +66,24 @@ pub trait CookieCodec: Send + Sync {
     /// The `Set-Cookie` value that deletes the cookie.
     fn removal_cookie(&self) -> String;
 
+    /// How long a cookie this codec writes stays valid after it is issued,
+    /// if its format carries a signed expiry; `None` (the default) if not.
+    /// The tower-sessions layer reports it as the session's expiry.
+    fn cookie_max_age(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The absolute limit on a session's life, counted from its
+    /// `created_at`, if the codec enforces one; `None` (the default) if not.
+    fn cookie_max_lifetime(&self) -> Option<Duration> {
+        None
+    }
+
     /// Like [`read_cookie`](Self::read_cookie), from the `Cookie` fields of
     /// a request, as `&str` or raw bytes, from any HTTP stack: HTTP/2 and
     /// HTTP/3 may split the cookies over several fields, which are read as
-    /// if joined with `"; "` (RFC 9113, section 8.2.3). Bytes that are not
+    /// if joined with `"; "` (RFC 9113, section 8.2.3); fields in which the
+    /// cookie's name does not occur byte for byte are skipped. Bytes that are not
     /// UTF-8 are replaced first, so another cookie's odd value never hides
     /// the session cookie.
     ///
@@ -111,20 +125,49 @@ where
     I: IntoIterator<Item = V>,
     V: AsRef<[u8]>,
 {
-    let mut fields = fields.into_iter();
+    // A field without the name's bytes holds no cookie of that name:
+    // skipping it changes nothing but the work (no joined copy of the
+    // other cookies when only one field has the session's).
+    let name = codec.cookie_name().as_bytes();
+    let mut fields = fields
+        .into_iter()
+        .filter(|f| name.is_empty() || contains(f.as_ref(), name));
     let Some(first) = fields.next() else {
         return Ok(None);
     };
-    let first = String::from_utf8_lossy(first.as_ref());
+    let first = text(first.as_ref());
     let Some(second) = fields.next() else {
         return codec.read_cookie(Some(&first), now);
     };
     let mut joined = first.into_owned();
     for field in std::iter::once(second).chain(fields) {
         joined.push_str("; ");
-        joined.push_str(&String::from_utf8_lossy(field.as_ref()));
+        joined.push_str(&text(field.as_ref()));
     }
     codec.read_cookie(Some(&joined), now)
+}
+
+/// A field as text, bytes that are not UTF-8 replaced (checked with the
+/// fast validator first: fields are nearly always ASCII).
+fn text(field: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(field) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(field),
+    }
+}
+
+/// Whether `needle` (not empty) occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let (&first, rest) = needle.split_first().expect("a cookie name is not empty");
+    let mut from = 0;
+    while let Some(i) = haystack[from..].iter().position(|&b| b == first) {
+        let at = from + i + 1;
+        if haystack[at..].starts_with(rest) {
+            return true;
+        }
+        from = at;
+    }
+    false
 }
 
 impl CookieCodec for SessionCodec {
@@ -150,5 +193,13 @@ impl CookieCodec for SessionCodec {
 
     fn removal_cookie(&self) -> String {
         self.removal()
+    }
+
+    fn cookie_max_age(&self) -> Option<Duration> {
+        Some(self.max_age())
+    }
+
+    fn cookie_max_lifetime(&self) -> Option<Duration> {
+        self.max_lifetime()
     }
 }

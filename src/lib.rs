@@ -78,6 +78,9 @@
 //! - `encrypt`: format v2, encrypted cookies
 //!   (`SessionCodecBuilder::encrypt`); adds `chacha20poly1305`. Codecs
 //!   built with it read both formats.
+//! - `tower-sessions`: `tower_sessions::TowerSessionsLayer` gives handlers
+//!   a `tower_sessions_core::Session` (0.14, what `axum-login` 0.18 and
+//!   `axum-messages` use) kept in this crate's cookie. Implies `tower`.
 //!
 //! The wire format is specified in `docs/FORMAT.md`, with test vectors in
 //! `tests/vectors/`.
@@ -109,6 +112,8 @@ mod value;
 
 #[cfg(feature = "remix")]
 pub mod remix;
+#[cfg(feature = "tower-sessions")]
+pub mod tower_sessions;
 
 /// The `time` crate, whose `Duration` and `OffsetDateTime` this crate's API
 /// takes: use it as `cookie_session::time` without a dependency of your own.

@@ -115,7 +115,7 @@ axum::serve(listener, app).await?;
 )]
 pub struct SessionLayer<C = SessionCodec> {
     codec: SharedCodec<C>,
-    on_save_error: SaveErrorHook,
+    pub(crate) on_save_error: SaveErrorHook,
 }
 
 impl<C> Clone for SessionLayer<C> {
@@ -242,33 +242,45 @@ where
         let hook = self.layer.on_save_error.clone();
         let future = self.inner.call(req);
         Box::pin(async move {
-            let mut response = future.await?;
-            let own = adapter::sets_cookie_named(
-                response.headers().get_all(SET_COOKIE),
-                started.cookie_name(),
-            );
-            let finish = started.finish(own, &hook, OffsetDateTime::now_utc());
-            if let Some(OnSaveError::Status(code)) = finish.on_error {
-                let mut empty = Response::new(ResBody::default());
-                *empty.status_mut() =
-                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                response = empty;
-            }
-            let headers = response.headers_mut();
-            if let Some(cookie) = finish.set_cookie {
-                // The name and attributes were validated when the codec was
-                // built and the value is base64url or base64: always a
-                // valid header value.
-                if let Ok(value) = HeaderValue::try_from(cookie) {
-                    headers.append(SET_COOKIE, value);
-                }
-            }
-            if finish.vary {
-                vary_cookie(headers);
-            }
-            Ok(response)
+            let response = future.await?;
+            Ok(finish_response(started, &hook, response))
         })
     }
+}
+
+/// Ends a request whose handler answered `response`: decides with
+/// [`Started::finish`](adapter::Started::finish) and writes `Set-Cookie`
+/// and `Vary` (or replaces the response if saving failed and the hook says
+/// so). Shared by every tower layer of the crate.
+pub(crate) fn finish_response<B: Default>(
+    started: adapter::Started,
+    hook: &SaveErrorHook,
+    mut response: Response<B>,
+) -> Response<B> {
+    let own = adapter::sets_cookie_named(
+        response.headers().get_all(SET_COOKIE),
+        started.cookie_name(),
+    );
+    let finish = started.finish(own, hook, OffsetDateTime::now_utc());
+    if let Some(OnSaveError::Status(code)) = finish.on_error {
+        let mut empty = Response::new(B::default());
+        *empty.status_mut() =
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        response = empty;
+    }
+    let headers = response.headers_mut();
+    if let Some(cookie) = finish.set_cookie {
+        // The name and attributes were validated when the codec was
+        // built and the value is base64url or base64: always a
+        // valid header value.
+        if let Ok(value) = HeaderValue::try_from(cookie) {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    if finish.vary {
+        vary_cookie(headers);
+    }
+    response
 }
 
 #[cfg(feature = "axum")]

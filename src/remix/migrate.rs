@@ -304,4 +304,15 @@ impl CookieCodec for MigratingCodec {
     fn removal_cookie(&self) -> String {
         self.removal()
     }
+
+    fn cookie_max_age(&self) -> Option<time::Duration> {
+        matches!(self.write, Write::CookieSession).then(|| self.current.max_age())
+    }
+
+    fn cookie_max_lifetime(&self) -> Option<time::Duration> {
+        match self.write {
+            Write::CookieSession => self.current.max_lifetime(),
+            _ => None,
+        }
+    }
 }
